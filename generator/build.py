@@ -1,0 +1,552 @@
+"""Stage 2: OpenAPI document → ApiSpec (the intermediate representation).
+
+All naming and typing decisions are made here, so templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import Problem, SpecError
+from .load import HTTP_METHODS, LoadedSpec, escape_pointer_part, pointer, resolve_pointer, where
+from .naming import NameAllocator, method_name, pascal_case, snake_case
+from .spec import (
+    ApiSpec,
+    Operation,
+    Parameter,
+    RequestBody,
+    Resource,
+    Response,
+    SecurityScheme,
+    Server,
+    ServerVariable,
+)
+
+SCHEMA_PREFIX = "#/components/schemas/"
+
+# Wire names (lowercased, separators removed) whose values are secrets: hidden from repr, logs, errors.
+SECRET_KEYS = frozenset(
+    {"password", "accesstoken", "refreshtoken", "jwtaccesstoken", "clientsecret", "sharedsecret", "otpcode"}
+)
+
+# Names the generated methods use themselves; a spec parameter with one of these names is renamed.
+RESERVED_ARGUMENTS = frozenset({"self", "body", "extra_headers", "extra_query", "timeout", "cast_to"})
+# Attributes of the generated clients; a resource with one of these names is renamed.
+RESERVED_CLIENT_ATTRIBUTES = frozenset(
+    {"close", "base_url", "with_raw_response", "timeout", "max_retries", "http_client", "copy", "request"}
+)
+
+_JSON_CONTENT = re.compile(r"^(application|text)/([\w.+-]*\+)?json\b|^\*/\*$|^text/plain\b", re.IGNORECASE)
+_PATH_PARAMETER = re.compile(r"\{([^{}]+)\}")
+
+
+def is_secret(wire_name: str) -> bool:
+    return re.sub(r"[^a-z0-9]", "", wire_name.lower()) in SECRET_KEYS
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedSpec, package_name: str) -> None:
+        self.loaded = loaded
+        self.document = loaded.document
+        self.package_name = package_name
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = list(loaded.warnings)
+        schemas = self.document.get("components", {}).get("schemas", {}) or {}
+        self.source_schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
+        self.class_names = NameAllocator(reserved={"BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "Any"})
+        # Spec schema key → generated class name.
+        self.schema_classes: dict[str, str] = {
+            key: self.class_names.allocate_pascal(pascal_case(key)) for key in self.source_schemas
+        }
+        self.models: dict[str, Any] = {}  # class name → schema, for datamodel-code-generator
+
+    # ---- helpers -------------------------------------------------------------------------
+    def where(self, parts: list[str | int]) -> str:
+        return where(self.loaded.display_name, self.loaded.text, parts)
+
+    def deref(self, node: Any) -> Any:
+        """Follow non-schema `$ref`s (parameters, responses, request bodies)."""
+        seen = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 20:
+            node = resolve_pointer(self.document, node["$ref"])
+            seen += 1
+        return node
+
+    def rewrite_refs(self, node: Any) -> Any:
+        """Copy a schema, pointing `$ref`s at the safe class names."""
+        if isinstance(node, list):
+            return [self.rewrite_refs(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMA_PREFIX):
+                schema_key = value[len(SCHEMA_PREFIX) :].replace("~1", "/").replace("~0", "~")
+                top, _, rest = schema_key.partition("/")
+                cls = self.schema_classes.get(top, top)
+                out[key] = SCHEMA_PREFIX + escape_pointer_part(cls) + (f"/{rest}" if rest else "")
+            elif key == "properties" and isinstance(value, dict):
+                out[key] = {name: self._property(name, prop) for name, prop in value.items()}
+            else:
+                out[key] = self.rewrite_refs(value)
+        return out
+
+    def _property(self, name: str, schema: Any) -> Any:
+        rewritten = self.rewrite_refs(schema)
+        if isinstance(rewritten, dict) and is_secret(name):
+            # datamodel-code-generator passes this through to Field(repr=False).
+            rewritten = {**rewritten, "repr": False}
+        return rewritten
+
+    def schema_target(self, schema: Any) -> tuple[str | None, Any]:
+        """(class name, resolved schema) for a component `$ref`, else (None, schema)."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            ref = schema["$ref"]
+            if ref.startswith(SCHEMA_PREFIX) and "/" not in ref[len(SCHEMA_PREFIX) :]:
+                key = ref[len(SCHEMA_PREFIX) :].replace("~1", "/").replace("~0", "~")
+                return self.schema_classes.get(key), self.source_schemas.get(key)
+            return None, resolve_pointer(self.document, ref)
+        return None, schema
+
+    # ---- types ---------------------------------------------------------------------------
+    def annotation(self, schema: Any, *, hoist_as: str | None = None, depth: int = 0) -> str:
+        """Python type expression for a schema used in a signature (no `| None` added here)."""
+        if depth > 20 or not isinstance(schema, dict) or not schema:
+            return "Any"
+        class_name, target = self.schema_target(schema)
+        if class_name is not None:
+            if isinstance(target, dict) and self._is_model_like(target):
+                return class_name
+            return self.annotation(target, depth=depth + 1) if target is not None else "Any"
+        if "$ref" in schema:
+            return self.annotation(target, hoist_as=hoist_as, depth=depth + 1)
+        for combinator in ("allOf", "oneOf", "anyOf"):
+            members = schema.get(combinator)
+            if isinstance(members, list) and members and not schema.get("properties"):
+                if combinator == "allOf" and len(members) == 1:
+                    return self.annotation(members[0], hoist_as=hoist_as, depth=depth + 1)
+                if combinator != "allOf":
+                    parts = [self.annotation(m, depth=depth + 1) for m in members]
+                    unique = list(dict.fromkeys(p for p in parts if p != "None"))
+                    return "Any" if "Any" in unique else " | ".join(unique) or "Any"
+        type_ = schema.get("type")
+        if isinstance(type_, list):  # OpenAPI 3.1 type lists
+            non_null = [t for t in type_ if t != "null"]
+            type_ = non_null[0] if len(non_null) == 1 else None
+        fmt = schema.get("format")
+        if type_ == "string":
+            if fmt == "date-time":
+                return "datetime"
+            if fmt == "date":
+                return "date"
+            if fmt == "binary":
+                return "bytes"
+            return "str"
+        if type_ == "integer":
+            return "int"
+        if type_ == "number":
+            return "float"
+        if type_ == "boolean":
+            return "bool"
+        if type_ == "array":
+            item_name = f"{hoist_as}Item" if hoist_as else None
+            return f"list[{self.annotation(schema.get('items', {}), hoist_as=item_name, depth=depth + 1)}]"
+        if self._is_model_like(schema) and hoist_as:
+            return self.hoist(schema, hoist_as)
+        if type_ == "object" or "properties" in schema or "additionalProperties" in schema:
+            return "dict[str, Any]"
+        return "Any"
+
+    @staticmethod
+    def _is_model_like(schema: Mapping[str, Any]) -> bool:
+        """Schemas datamodel-code-generator turns into a class worth naming in a signature."""
+        if "enum" in schema:
+            return True
+        if schema.get("properties") or any(k in schema for k in ("allOf", "oneOf", "anyOf")):
+            return True
+        return schema.get("type") == "object" and "additionalProperties" not in schema
+
+    def hoist(self, schema: dict[str, Any], wanted: str) -> str:
+        """Give an inline request/response schema a class of its own."""
+        name = self.class_names.allocate_pascal(pascal_case(wanted))
+        self.models[name] = schema
+        return name
+
+    # ---- servers and security ------------------------------------------------------------
+    def servers(self, raw: Any, parts: list[str | int]) -> tuple[Server, ...]:
+        if not isinstance(raw, list):
+            return ()
+        result = []
+        for index, entry in enumerate(raw):
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                self.problems.append(Problem(self.where([*parts, index]), "server entry without a 'url'"))
+                continue
+            variables = []
+            allocator = NameAllocator()
+            for name, spec in (entry.get("variables") or {}).items():
+                spec = spec if isinstance(spec, dict) else {}
+                enum = tuple(str(v) for v in spec.get("enum") or ())
+                default = spec.get("default")
+                variables.append(
+                    ServerVariable(
+                        name=str(name),
+                        py_name=allocator.allocate(snake_case(str(name))),
+                        default=None if default is None else str(default),
+                        enum=enum,
+                        description=_text(spec.get("description")),
+                    )
+                )
+            result.append(Server(url=entry["url"], description=_text(entry.get("description")), variables=tuple(variables)))
+        return tuple(result)
+
+    def security_schemes(self) -> tuple[SecurityScheme, ...]:
+        raw = self.document.get("components", {}).get("securitySchemes") or {}
+        schemes = []
+        for name, spec in raw.items():
+            spec = self.deref(spec)
+            if not isinstance(spec, dict):
+                continue
+            schemes.append(
+                SecurityScheme(
+                    name=str(name),
+                    type=_text(spec.get("type")),
+                    scheme=_text(spec.get("scheme")).lower(),
+                    location=_text(spec.get("in")),
+                    parameter_name=_text(spec.get("name")),
+                    description=_text(spec.get("description")),
+                )
+            )
+        return tuple(schemes)
+
+    @staticmethod
+    def security(raw: Any) -> tuple[tuple[str, ...], ...] | None:
+        if not isinstance(raw, list):
+            return None
+        return tuple(tuple(sorted(req)) for req in raw if isinstance(req, dict))
+
+    # ---- operations ----------------------------------------------------------------------
+    def parameters(self, raw: list[Any], parts: list[str | int], op_name: str) -> tuple[Parameter, ...]:
+        allocator = NameAllocator(reserved=RESERVED_ARGUMENTS)
+        result = []
+        for index, entry in enumerate(raw):
+            spec = self.deref(entry)
+            if not isinstance(spec, dict) or "name" not in spec or "in" not in spec:
+                self.problems.append(Problem(self.where([*parts, index]), "parameter without 'name' and 'in'"))
+                continue
+            wire = str(spec["name"])
+            location = str(spec["in"])
+            schema = spec.get("schema")
+            if schema is None and isinstance(spec.get("content"), dict):
+                schema = next(iter(spec["content"].values()), {}).get("schema")
+            annotation = self.annotation(schema or {"type": "string"})
+            if annotation == "bytes":
+                annotation = "str"
+            result.append(
+                Parameter(
+                    wire_name=wire,
+                    py_name=allocator.allocate(snake_case(wire, fallback="param")),
+                    location=location,
+                    required=bool(spec.get("required")) or location == "path",
+                    annotation=annotation,
+                    description=_text(spec.get("description")),
+                    secret=is_secret(wire),
+                )
+            )
+        return tuple(result)
+
+    @staticmethod
+    def _pick_content(content: Mapping[str, Any]) -> tuple[str, Any] | None:
+        if not content:
+            return None
+        for media_type, media in content.items():
+            if "json" in media_type.lower():
+                return media_type, media
+        for media_type, media in content.items():
+            if _JSON_CONTENT.match(media_type) or media_type.startswith(("application/x-www-form", "multipart/")):
+                return media_type, media
+        first = next(iter(content.items()))
+        return first
+
+    def request_body(self, raw: Any, op_pascal: str) -> RequestBody | None:
+        spec = self.deref(raw)
+        if not isinstance(spec, dict):
+            return None
+        picked = self._pick_content(spec.get("content") or {})
+        if picked is None:
+            return None
+        media_type, media = picked
+        schema = (media or {}).get("schema") or {}
+        json_like = "json" in media_type.lower() or media_type.startswith(("application/x-www-form", "multipart/"))
+        annotation = self.annotation(schema, hoist_as=f"{op_pascal}Body") if json_like else "bytes"
+        model = annotation if annotation in self.model_class_names() else None
+        accepted = f"{annotation} | Mapping[str, Any]" if model else annotation
+        return RequestBody(
+            annotation=accepted,
+            model=model,
+            content_type=media_type,
+            required=bool(spec.get("required")),
+            description=_text(spec.get("description")),
+        )
+
+    def model_class_names(self) -> set[str]:
+        return set(self.schema_classes.values()) | set(self.models)
+
+    def responses(self, raw: Any, op_pascal: str) -> tuple[tuple[Response, ...], str]:
+        responses: list[Response] = []
+        success: str | None = None
+        if not isinstance(raw, dict):
+            return (), "None"
+        for status in sorted(raw, key=lambda s: (str(s) == "default", str(s))):
+            spec = self.deref(raw[status])
+            spec = spec if isinstance(spec, dict) else {}
+            content = spec.get("content") or {}
+            picked = self._pick_content(content)
+            status_text = str(status)
+            is_success = status_text.startswith("2")
+            if picked is None:
+                annotation = "None"
+            else:
+                media_type, media = picked
+                schema = (media or {}).get("schema")
+                if "json" in media_type.lower() or _JSON_CONTENT.match(media_type):
+                    hoist = f"{op_pascal}Response" if is_success else f"{op_pascal}Error{status_text}"
+                    annotation = self.annotation(schema, hoist_as=hoist) if schema is not None else "Any"
+                else:
+                    annotation = "bytes"
+            responses.append(
+                Response(
+                    status=status_text,
+                    description=_text(spec.get("description")),
+                    content_types=tuple(content),
+                    annotation=annotation,
+                )
+            )
+            if is_success and success is None:
+                success = annotation
+        return tuple(responses), success or "None"
+
+    def operations(self) -> list[Operation]:
+        paths = self.document.get("paths") or {}
+        operations: list[Operation] = []
+        seen_routes: dict[tuple[str, str], str] = {}
+        names_per_tag: dict[str, NameAllocator] = {}
+        top_servers = self.document.get("servers")
+        for path, item in paths.items():
+            if not isinstance(item, dict):
+                continue
+            item = self.deref(item)
+            path_parameters = item.get("parameters") or []
+            path_servers = self.servers(item.get("servers"), ["paths", path, "servers"])
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                parts: list[str | int] = ["paths", path, method]
+                route = (method, _normalise_path(path))
+                if route in seen_routes:
+                    self.problems.append(
+                        Problem(
+                            self.where(parts),
+                            f"duplicate operation {method.upper()} {path}: same route as {seen_routes[route]}",
+                        )
+                    )
+                    continue
+                seen_routes[route] = f"{method.upper()} {path}"
+                tags = op.get("tags") or ["default"]
+                tag = str(tags[0])
+                allocator = names_per_tag.setdefault(tag, NameAllocator(reserved={"with_raw_response"}))
+                operation_id = op.get("operationId")
+                base_name = (
+                    snake_case(str(operation_id))
+                    if operation_id
+                    else method_name(_text(op.get("summary")), method, path)
+                )
+                py_name = allocator.allocate(base_name)
+                op_pascal = pascal_case(py_name)
+                merged: dict[tuple[str, str], Any] = {}
+                for entry in [*path_parameters, *(op.get("parameters") or [])]:
+                    spec = self.deref(entry)
+                    if isinstance(spec, dict):
+                        merged[(str(spec.get("name")), str(spec.get("in")))] = spec
+                parameters = self.parameters(list(merged.values()), [*parts, "parameters"], py_name)
+                declared = {p.wire_name for p in parameters if p.location == "path"}
+                for name in _PATH_PARAMETER.findall(path):
+                    if name not in declared:
+                        self.warnings.append(
+                            f"warning: {self.loaded.display_name}{pointer(parts)}: path parameter "
+                            f"{{{name}}} is not declared; it is sent as written"
+                        )
+                body = self.request_body(op.get("requestBody"), op_pascal)
+                responses, success = self.responses(op.get("responses"), op_pascal)
+                servers = self.servers(op.get("servers"), [*parts, "servers"]) or path_servers
+                operations.append(
+                    Operation(
+                        method=method.upper(),
+                        path=str(path),
+                        py_name=py_name,
+                        summary=_text(op.get("summary")),
+                        description=_text(op.get("description")),
+                        tag=tag,
+                        pointer=pointer(parts),
+                        parameters=parameters,
+                        body=body,
+                        responses=responses,
+                        return_annotation=success,
+                        servers=servers if servers != self.servers(top_servers, ["servers"]) else (),
+                        security=self.security(op.get("security")),
+                        deprecated=bool(op.get("deprecated")),
+                    )
+                )
+        return operations
+
+    def error_model(self, operations: list[Operation]) -> str | None:
+        """The schema most 4xx/5xx/default responses use: parsed into APIStatusError.error."""
+        counts: Counter[str] = Counter()
+        models = self.model_class_names()
+        for operation in operations:
+            for response in operation.responses:
+                if response.status[:1] in ("4", "5") or response.status == "default":
+                    if response.annotation in models:
+                        counts[response.annotation] += 1
+        if not counts:
+            return None
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
+    def build(self) -> ApiSpec:
+        info = self.document.get("info") or {}
+        operations = self.operations()
+        resources = self.resources(operations)
+        servers = self.servers(self.document.get("servers"), ["servers"])
+        schemes = self.security_schemes()
+        if self.problems:
+            raise SpecError(self.problems)
+        models_document = self.models_document()
+        return ApiSpec(
+            title=_text(info.get("title")) or self.package_name,
+            version=str(info.get("version", "0.0.0")),
+            description=_text(info.get("description")),
+            package_name=self.package_name,
+            spec_filename=self.loaded.display_name,
+            spec_sha256=self.loaded.sha256,
+            servers=servers,
+            resources=resources,
+            security_schemes=schemes,
+            default_security=self.security(self.document.get("security")) or (),
+            error_model=self.error_model(operations),
+            model_names=tuple(sorted(self.model_class_names())),
+            secret_wire_names=tuple(sorted(_secret_names(self.document))),
+            models_document=models_document,
+            warnings=tuple(self.warnings),
+        )
+
+    def resources(self, operations: list[Operation]) -> tuple[Resource, ...]:
+        by_tag: dict[str, list[Operation]] = {}
+        for operation in operations:
+            by_tag.setdefault(operation.tag, []).append(operation)
+        tag_descriptions = {
+            str(t.get("name")): _text(t.get("description"))
+            for t in self.document.get("tags") or []
+            if isinstance(t, dict)
+        }
+        attributes = NameAllocator(reserved=RESERVED_CLIENT_ATTRIBUTES)
+        # Resource classes share modules with model imports: never reuse a model's name.
+        classes = NameAllocator(reserved={"Client", "AsyncClient", *self.model_class_names()})
+        modules = NameAllocator()
+        resources = []
+        for tag, ops in by_tag.items():
+            py_name = attributes.allocate(snake_case(tag, fallback="default"))
+            resources.append(
+                Resource(
+                    tag=tag,
+                    py_name=py_name,
+                    class_name=classes.allocate_pascal(_resource_class_name(tag, self.model_class_names())),
+                    module=modules.allocate(py_name.rstrip("_") or "default"),
+                    description=tag_descriptions.get(tag, ""),
+                    operations=tuple(ops),
+                )
+            )
+        return tuple(resources)
+
+    def models_document(self) -> dict[str, Any]:
+        schemas: dict[str, Any] = {}
+        for key, schema in self.source_schemas.items():
+            schemas[self.schema_classes[key]] = _open_enums(self.rewrite_refs(schema), top=True)
+        for name, schema in self.models.items():
+            schemas[name] = _open_enums(self.rewrite_refs(schema), top=True)
+        info = self.document.get("info") or {}
+        return {
+            "openapi": self.document.get("openapi", "3.0.3"),
+            "info": {"title": _text(info.get("title")) or "api", "version": str(info.get("version", "0"))},
+            "paths": {},
+            "components": {"schemas": copy.deepcopy(schemas)},
+        }
+
+
+def _open_enums(schema: Any, *, top: bool = False) -> Any:
+    """Let string-enum properties also accept values the spec does not know (forward compatibility)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    properties = out.get("properties")
+    if isinstance(properties, dict):
+        out["properties"] = {name: _open_property(prop) for name, prop in properties.items()}
+    return out
+
+
+def _open_property(prop: Any) -> Any:
+    if not isinstance(prop, dict):
+        return prop
+    if isinstance(prop.get("enum"), list) and prop.get("type", "string") == "string":
+        extra = {k: prop[k] for k in ("description", "repr") if k in prop}
+        inner = {k: v for k, v in prop.items() if k not in ("description", "repr", "default")}
+        opened: dict[str, Any] = {"anyOf": [inner, {"type": "string"}], **extra}
+        if "default" in prop:
+            opened["default"] = prop["default"]
+        return opened
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        return {**prop, "items": _open_property(prop["items"])}
+    return _open_enums(prop)
+
+
+def _secret_names(document: Any) -> set[str]:
+    """Every property/parameter wire name in the document that holds a secret."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("properties",):
+                props = node.get(key)
+                if isinstance(props, dict):
+                    found.update(name for name in props if is_secret(str(name)))
+            name = node.get("name")
+            if isinstance(name, str) and "in" in node and is_secret(name):
+                found.add(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return found
+
+
+def _resource_class_name(tag: str, model_names: set[str]) -> str:
+    name = pascal_case(tag, fallback="Default")
+    return f"{name}Resource" if name in model_names else name
+
+
+def _normalise_path(path: str) -> str:
+    return _PATH_PARAMETER.sub("{}", str(path)).rstrip("/") or "/"
+
+
+def build_api(loaded: LoadedSpec, package_name: str) -> ApiSpec:
+    return _Builder(loaded, package_name).build()

@@ -1,0 +1,117 @@
+"""Stage 4: the one place that knows Jinja2. Templates lay out; every spec string goes through a filter."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .spec import ApiSpec
+
+TEMPLATE_DIR_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / "templates",  # source checkout / editable install
+    Path(__file__).resolve().parent / "_templates",  # wheel install
+)
+
+
+def template_dir() -> Path:
+    for candidate in TEMPLATE_DIR_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("templates/ not found next to the generator package")
+
+
+def pyrepr(value: Any) -> str:
+    """A Python literal for any spec value (str, number, bool, None, lists, dicts): never code."""
+    if isinstance(value, str):
+        return _str_literal(value)
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(pyrepr(v) for v in value)
+        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
+            f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+        )
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{pyrepr(str(k))}: {pyrepr(v)}" for k, v in value.items()) + "}"
+    return _str_literal(json.dumps(value, default=str))
+
+
+def _str_literal(text: str) -> str:
+    # repr() escapes quotes, backslashes, newlines, NULs and every non-printable (U+2028 included).
+    return repr(str(text))
+
+
+def docstring(text: Any, indent: int = 4) -> str:
+    """Body text safe inside a triple-double-quoted docstring; newlines kept, everything else escaped."""
+    out = []
+    for char in str(text or "").strip():
+        if char == "\n":
+            out.append("\n")
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif not char.isprintable():
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    pad = " " * indent
+    lines = "".join(out).split("\n")
+    return "\n".join(line.rstrip() if i == 0 else (pad + line.rstrip() if line.strip() else "") for i, line in enumerate(lines))
+
+
+def comment(text: Any) -> str:
+    """One line of text safe after `#`."""
+    return " ".join(docstring(text, 0).split())
+
+
+def markdown(text: Any) -> str:
+    """Spec text in the generated README: plain text, no HTML, no code fences that could break out."""
+    cleaned = str(text or "").replace("\r", "").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(c for c in cleaned if c.isprintable() or c == "\n").strip()
+
+
+@functools.lru_cache(maxsize=4)
+def environment(directory: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - output is Python, escaped by our filters below
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pyrepr=pyrepr, docstring=docstring, comment=comment, markdown=markdown)
+    return env
+
+
+def render_package(
+    api: ApiSpec, models_source: str, generator_version: str, templates_sha256: str
+) -> dict[str, str]:
+    """Relative path → text for every file of the package (before formatting and headers)."""
+    env = environment(str(template_dir()))
+    context = {"api": api, "generator_version": generator_version, "templates_sha256": templates_sha256}
+    files: dict[str, str] = {}
+
+    def render(template: str, target: str, **extra: Any) -> None:
+        files[target] = env.get_template(template).render(**context, **extra)
+
+    render("__init__.py.jinja", "__init__.py")
+    render("_version.py.jinja", "_version.py")
+    render("_base_client.py.jinja", "_base_client.py")
+    render("_servers.py.jinja", "_servers.py")
+    render("_client.py.jinja", "_client.py")
+    render("errors.py.jinja", "errors.py")
+    render("resources/__init__.py.jinja", "resources/__init__.py")
+    for resource in api.resources:
+        render("resources/resource.py.jinja", f"resources/{resource.module}.py", resource=resource)
+    render("README.md.jinja", "README.md")
+    files["models.py"] = models_source
+    files["py.typed"] = ""
+    return files

@@ -1,0 +1,50 @@
+"""Shared fixtures: paths, generating a package into a temp dir, importing the committed package."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "kibo_authtickets.yaml"
+GENERATED = ROOT / "generated"
+KIBO_SPECS = ROOT.parent / "shared" / "specs" / "kibo"
+
+pytest_plugins = ["tests.server_fixtures"]
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run `python -m generator ARGS` in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def import_fresh(package_dir: Path, name: str) -> ModuleType:
+    """Import a generated package from `package_dir`, dropping any earlier import of that name."""
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+    sys.path.insert(0, str(package_dir))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(package_dir))
+
+
+@pytest.fixture(scope="session")
+def kibo() -> ModuleType:
+    """The committed generated package `kibo_authtickets`."""
+    return import_fresh(GENERATED, "kibo_authtickets")
+
+
+@pytest.fixture()
+def tree_hash() -> Iterator[object]:
+    from generator.emit import read_tree
+
+    yield read_tree
