@@ -38,6 +38,7 @@ RESERVED_ARGUMENTS = frozenset({"self", "body", "extra_headers", "extra_query", 
 # Attributes of the generated clients; a resource with one of these names is renamed.
 RESERVED_CLIENT_ATTRIBUTES = frozenset(
     {"close", "base_url", "with_raw_response", "timeout", "max_retries", "http_client", "copy", "request"}
+    | {"with_options", "default_headers", "is_closed"}
 )
 
 _JSON_CONTENT = re.compile(r"^(application|text)/([\w.+-]*\+)?json\b|^\*/\*$|^text/plain\b", re.IGNORECASE)
@@ -477,10 +478,16 @@ class _Builder:
 
     def models_document(self) -> dict[str, Any]:
         schemas: dict[str, Any] = {}
+        # `$ref`s to string-enum schemas: properties using them are opened like inline enums.
+        enum_refs = frozenset(
+            SCHEMA_PREFIX + escape_pointer_part(self.schema_classes[key])
+            for key, schema in self.source_schemas.items()
+            if _is_string_enum(schema)
+        )
         for key, schema in self.source_schemas.items():
-            schemas[self.schema_classes[key]] = _open_enums(self.rewrite_refs(schema), top=True)
+            schemas[self.schema_classes[key]] = _open_enums(self.rewrite_refs(schema), enum_refs)
         for name, schema in self.models.items():
-            schemas[name] = _open_enums(self.rewrite_refs(schema), top=True)
+            schemas[name] = _open_enums(self.rewrite_refs(schema), enum_refs)
         info = self.document.get("info") or {}
         return {
             "openapi": self.document.get("openapi", "3.0.3"),
@@ -490,21 +497,34 @@ class _Builder:
         }
 
 
-def _open_enums(schema: Any, *, top: bool = False) -> Any:
+def _is_string_enum(schema: Any) -> bool:
+    return (
+        isinstance(schema, dict)
+        and isinstance(schema.get("enum"), list)
+        and schema.get("type", "string") == "string"
+    )
+
+
+def _open_enums(schema: Any, enum_refs: frozenset[str] = frozenset()) -> Any:
     """Let string-enum properties also accept values the spec does not know (forward compatibility)."""
     if not isinstance(schema, dict):
         return schema
     out = dict(schema)
     properties = out.get("properties")
     if isinstance(properties, dict):
-        out["properties"] = {name: _open_property(prop) for name, prop in properties.items()}
+        out["properties"] = {
+            name: _open_property(prop, enum_refs) for name, prop in properties.items()
+        }
     return out
 
 
-def _open_property(prop: Any) -> Any:
+def _open_property(prop: Any, enum_refs: frozenset[str] = frozenset()) -> Any:
     if not isinstance(prop, dict):
         return prop
-    if isinstance(prop.get("enum"), list) and prop.get("type", "string") == "string":
+    if prop.get("$ref") in enum_refs:
+        siblings = {k: prop[k] for k in ("description", "repr", "default") if k in prop}
+        return {"anyOf": [{"$ref": prop["$ref"]}, {"type": "string"}], **siblings}
+    if _is_string_enum(prop):
         extra = {k: prop[k] for k in ("description", "repr") if k in prop}
         inner = {k: v for k, v in prop.items() if k not in ("description", "repr", "default")}
         opened: dict[str, Any] = {"anyOf": [inner, {"type": "string"}], **extra}
@@ -512,8 +532,8 @@ def _open_property(prop: Any) -> Any:
             opened["default"] = prop["default"]
         return opened
     if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
-        return {**prop, "items": _open_property(prop["items"])}
-    return _open_enums(prop)
+        return {**prop, "items": _open_property(prop["items"], enum_refs)}
+    return _open_enums(prop, enum_refs)
 
 
 def _secret_names(document: Any) -> set[str]:
