@@ -338,6 +338,7 @@ class _Builder:
         paths = self.document.get("paths") or {}
         operations: list[Operation] = []
         seen_routes: dict[tuple[str, str], str] = {}
+        seen_shapes: dict[tuple[str, str], str] = {}
         names_per_tag: dict[str, NameAllocator] = {}
         top_servers = self.document.get("servers")
         for path, item in paths.items():
@@ -361,6 +362,15 @@ class _Builder:
                     )
                     continue
                 seen_routes[route] = f"{method.upper()} {path}"
+                shape = (method, _route_shape(path))
+                if shape in seen_shapes:
+                    # Legal to generate (both methods exist) but the server cannot tell them apart.
+                    self.warnings.append(
+                        f"warning: {self.loaded.display_name}{pointer(parts)}: {method.upper()} {path} "
+                        f"matches the same URLs as {seen_shapes[shape]} (only the parameter names differ)"
+                    )
+                else:
+                    seen_shapes[shape] = f"{method.upper()} {path}"
                 tags = op.get("tags") or ["default"]
                 tag = str(tags[0])
                 allocator = names_per_tag.setdefault(tag, NameAllocator(reserved={"with_raw_response"}))
@@ -433,6 +443,7 @@ class _Builder:
         return ApiSpec(
             title=_text(info.get("title")) or self.package_name,
             version=str(info.get("version", "0.0.0")),
+            package_version=str(info.get("x-package-version") or info.get("version", "0.0.0")),
             description=_text(info.get("description")),
             package_name=self.package_name,
             spec_filename=self.loaded.display_name,
@@ -469,7 +480,7 @@ class _Builder:
                     tag=tag,
                     py_name=py_name,
                     class_name=classes.allocate_pascal(_resource_class_name(tag, self.model_class_names())),
-                    module=modules.allocate(py_name.rstrip("_") or "default"),
+                    module=modules.allocate(py_name),
                     description=tag_descriptions.get(tag, ""),
                     operations=tuple(ops),
                 )
@@ -565,7 +576,14 @@ def _resource_class_name(tag: str, model_names: set[str]) -> str:
 
 
 def _normalise_path(path: str) -> str:
-    return _PATH_PARAMETER.sub("{}", str(path)).rstrip("/") or "/"
+    """The route a path denotes: `//` collapsed, no trailing `/`, no spaces inside `{ name }`."""
+    path = _PATH_PARAMETER.sub(lambda m: "{" + m.group(1).strip() + "}", str(path))
+    return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+
+
+def _route_shape(path: str) -> str:
+    """The URLs a path matches, whatever its parameters are called."""
+    return _PATH_PARAMETER.sub("{}", _normalise_path(path))
 
 
 def build_api(loaded: LoadedSpec, package_name: str) -> ApiSpec:
