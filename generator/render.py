@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from .spec import ApiSpec
+from .wiring import wiring
 
 TEMPLATE_DIR_CANDIDATES = (
     Path(__file__).resolve().parent.parent / "templates",  # source checkout / editable install
@@ -96,7 +97,13 @@ def render_package(
 ) -> dict[str, str]:
     """Relative path → text for every file of the package (before formatting and headers)."""
     env = environment(str(template_dir()))
-    context = {"api": api, "generator_version": generator_version, "templates_sha256": templates_sha256}
+    wired = wiring(api)
+    context = {
+        "api": api,
+        "generator_version": generator_version,
+        "templates_sha256": templates_sha256,
+        "wiring": wired,
+    }
     files: dict[str, str] = {}
 
     def render(template: str, target: str, **extra: Any) -> None:
@@ -108,6 +115,8 @@ def render_package(
     render("_servers.py.jinja", "_servers.py")
     render("_client.py.jinja", "_client.py")
     render("errors.py.jinja", "errors.py")
+    if wired.has_auth_module:
+        render("auth.py.jinja", "auth.py")
     render("resources/__init__.py.jinja", "resources/__init__.py")
     for resource in api.resources:
         render("resources/resource.py.jinja", f"resources/{resource.module}.py", resource=resource)
