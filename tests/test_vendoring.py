@@ -43,6 +43,8 @@ def test_vendored_copy_imports_with_only_httpx_and_pydantic(tmp_path: Path) -> N
         "c = Client(base_url='http://127.0.0.1:9/api', access_token='t')\n"
         "assert callable(c.storefront_auth_ticket.refresh_user_auth_ticket)\n"
         "import kibo_authtickets.errors\n"
+        "import kibo_authtickets.auth\n"
+        "from kibo_authtickets.auth import AppTokenAuth, CustomerTicketAuth, login\n"
         "try:\n"
         "    import jinja2\n"
         "except ImportError:\n"
