@@ -1,27 +1,37 @@
-"""The whole pipeline: load → validate → IR → models → render → format → write."""
+"""The whole pipeline: load → validate → IR → models → render → format → write.
+
+Speed (issue 6, see bench/): heavy modules (yaml, jinja2, black, datamodel-code-generator, the
+OpenAPI validator) are imported only when a package is really built. A build is keyed by a
+fingerprint of everything that decides its bytes (spec bytes and name, package name, generator
+source, templates, versions of the tools that write text); the produced files are kept under that
+key in a cache outside the output (see `cache.py`), so regenerating an unchanged spec and `check`
+cost a hash and a comparison with the files on disk — `check` still compares every byte, so any
+edit of the output, the spec, the templates or the generator is seen.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .build import build_api
-from .emit import finish_files, read_tree, write_atomically
-from .load import load_spec
-from .models import generate_models
-from .naming import snake_case
-from .render import render_package, template_dir
-from .spec import ApiSpec
+from . import cache as _cache
+from .emit import read_tree, write_atomically
+
+if TYPE_CHECKING:
+    from .spec import ApiSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE = "kibo_authtickets"
 
 
 def default_spec() -> Path:
-    for candidate in (ROOT / "spec" / "kibo_authtickets.yaml", Path(__file__).resolve().parent / "_spec" / "kibo_authtickets.yaml"):
+    for candidate in (
+        ROOT / "spec" / "kibo_authtickets.yaml",
+        Path(__file__).resolve().parent / "_spec" / "kibo_authtickets.yaml",
+    ):
         if candidate.is_file():
             return candidate
     return ROOT / "spec" / "kibo_authtickets.yaml"
@@ -32,38 +42,114 @@ def default_output() -> Path:
 
 
 def templates_digest() -> str:
-    """Fingerprint of templates/ (and the generator version): any template edit changes the output."""
-    digest = hashlib.sha256(__version__.encode())
-    directory = template_dir()
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """Fingerprint of templates/ and the generator version: any template edit changes the output."""
+    return _cache.templates_digest(__version__)
 
 
 @dataclass(frozen=True)
 class Built:
-    api: ApiSpec
     files: dict[str, bytes]  # relative to the package directory
-
-    @property
-    def package_name(self) -> str:
-        return self.api.package_name
+    package_name: str
+    operations: int
+    resources: int
+    models: int
+    warnings: tuple[str, ...] = ()
+    api: ApiSpec | None = field(
+        default=None, compare=False
+    )  # None when the files came from the cache
 
 
 def package_name_for(title: str) -> str:
+    from .naming import snake_case
+
     return snake_case(title, fallback="api_client")
 
 
+def _validator_warnings(spec_path: Path) -> tuple[str, ...]:
+    """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError."""
+    from .load import load_spec
+
+    return load_spec(spec_path).warnings
+
+
+# The validator is the slowest part of loading; from this spec size on it runs in a second
+# process while this one builds, models and renders (results and errors are as if sequential).
+PARALLEL_VALIDATION_MIN_BYTES = 20_000
+
+
 def build_package(spec_path: Path, package_name: str | None = None) -> Built:
-    loaded = load_spec(spec_path)
-    if package_name is None:
-        package_name = package_name_for(str((loaded.document.get("info") or {}).get("title") or ""))
-    api = build_api(loaded, package_name)
-    models_source = generate_models(api)
-    rendered = render_package(api, models_source, __version__, templates_digest())
-    files = finish_files(rendered, spec_name=api.spec_filename, sha256=api.spec_sha256, version=__version__)
-    return Built(api=api, files=files)
+    """Build the package's files from scratch (no cache)."""
+    from .build import build_api
+    from .emit import Forked, can_fork, finish_files
+    from .errors import SpecError
+    from .load import load_spec
+    from .models import generate_models
+    from .render import render_package
+
+    validation: Forked | None = None
+    try:
+        if Path(spec_path).stat().st_size >= PARALLEL_VALIDATION_MIN_BYTES and can_fork():
+            validation = Forked(_validator_warnings, spec_path)
+    except OSError:
+        validation = None  # load_spec reports the unreadable file
+    try:
+        loaded = load_spec(spec_path, validate=validation is None)
+        if package_name is None:
+            package_name = package_name_for(
+                str((loaded.document.get("info") or {}).get("title") or "")
+            )
+        api = build_api(loaded, package_name)
+        models_source = generate_models(api)
+        rendered = render_package(api, models_source, __version__, templates_digest())
+    except SpecError:
+        if validation is not None:
+            validation.result()  # a validator error comes first, as in a sequential run
+        raise
+    warnings = api.warnings
+    if validation is not None:
+        warnings = (*validation.result(), *api.warnings)
+    files = finish_files(
+        rendered, spec_name=api.spec_filename, sha256=api.spec_sha256, version=__version__
+    )
+    return Built(
+        files=files,
+        package_name=api.package_name,
+        operations=len(api.operations),
+        resources=len(api.resources),
+        models=len(api.model_names),
+        warnings=warnings,
+        api=api,
+    )
+
+
+def build_cached(spec_path: Path, package_name: str | None = None) -> Built:
+    """The package's files: from the cache when the inputs' fingerprint is known, else built."""
+    key = _cache.fingerprint(spec_path, package_name, __version__)
+    if key is not None:
+        hit = _cache.load(key)
+        if hit is not None:
+            return Built(
+                files=hit.files,
+                package_name=hit.package_name,
+                operations=hit.operations,
+                resources=hit.resources,
+                models=hit.models,
+                warnings=hit.warnings,
+            )
+    built = build_package(spec_path, package_name)
+    if key is not None:
+        _cache.store(
+            key,
+            _cache.Entry(
+                files=built.files,
+                package_name=built.package_name,
+                operations=built.operations,
+                resources=built.resources,
+                models=built.models,
+                warnings=built.warnings,
+            ),
+        )
+    return built
 
 
 @dataclass(frozen=True)
@@ -75,10 +161,12 @@ class Summary:
     files: int
     seconds: float
     warnings: tuple[str, ...]
+    unchanged: bool = False
 
     def lines(self) -> list[str]:
+        state = " (unchanged)" if self.unchanged else ""
         return [
-            f"generated {self.package_dir}",
+            f"generated {self.package_dir}{state}",
             f"  {self.operations} operations in {self.resources} resources, {self.models} models, "
             f"{self.files} files, {self.seconds:.2f} s",
         ]
@@ -86,23 +174,26 @@ class Summary:
 
 def generate(spec_path: Path, out_dir: Path, package_name: str | None = None) -> Summary:
     started = time.perf_counter()
-    built = build_package(spec_path, package_name)
+    built = build_cached(spec_path, package_name)
     package_dir = out_dir / built.package_name
-    write_atomically(built.files, package_dir)
+    unchanged = read_tree(package_dir) == built.files
+    if not unchanged:
+        write_atomically(built.files, package_dir)
     return Summary(
         package_dir=package_dir,
-        operations=len(built.api.operations),
-        resources=len(built.api.resources),
-        models=len(built.api.model_names),
+        operations=built.operations,
+        resources=built.resources,
+        models=built.models,
         files=len(built.files),
         seconds=time.perf_counter() - started,
-        warnings=built.api.warnings,
+        warnings=built.warnings,
+        unchanged=unchanged,
     )
 
 
 def check(spec_path: Path, out_dir: Path, package_name: str | None = None) -> list[str]:
     """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_package(spec_path, package_name)
+    built = build_cached(spec_path, package_name)
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]

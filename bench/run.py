@@ -1,0 +1,532 @@
+"""Benchmarks of kibo-codegen against its anchors, measured side by side in one run.
+
+    pip install -e ".[bench]"        # openapi-python-client 0.29.1 + pyinstrument (anchors only)
+    python bench/run.py              # full run: prints a Markdown table of medians and ratios
+    python bench/run.py --quick      # smoke run (CI): our spec only, tiny iteration counts
+
+Anchors: openapi-python-client (`generate --meta none`, formats with ruff) for generation, its
+generated client and models for the client and parsing benchmarks, raw httpx + json.loads for
+the client, json.loads for parsing, `import httpx, pydantic` for import time. An anchor that is
+not installed is reported as missing. Every number is the median of --runs runs (default 5).
+Cold generation runs in a fresh process with an empty generator cache (KIBO_CODEGEN_CACHE_DIR);
+regeneration and `check` run in a fresh process with that cache warm and the output intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+KIBO_SPECS = ROOT.parent / "shared" / "specs" / "kibo"
+OUR_SPEC = ROOT / "spec" / "kibo_authtickets.yaml"
+OUR_PACKAGE = "kibo_authtickets"
+OPC_PACKAGE = "opc_kibo_authtickets"
+
+SPECS = {  # name -> path; the generation and scale benchmarks
+    "ours": OUR_SPEC,
+    "customer": KIBO_SPECS / "openapi_customer.json",
+    "commerce": KIBO_SPECS / "openapi_commerce.json",
+    "catalog_admin": KIBO_SPECS / "openapi_catalog_admin.json",
+}
+COLD_TARGET_SPECS = ("ours", "customer", "commerce")
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_process(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
+    """One fresh process: wall time and its own peak RSS (os.wait4, not the whole tree's max)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            seconds=seconds,
+            peak_mb=usage.ru_maxrss / 1024,
+            returncode=process.returncode,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def opc_command() -> list[str] | None:
+    exe = shutil.which("openapi-python-client")
+    if exe is None:
+        return None
+    return [exe]
+
+
+@dataclass
+class GenResult:
+    spec: str
+    operations: int | None = None
+    ours_cold: list[float] = field(default_factory=list)
+    ours_peak: list[float] = field(default_factory=list)
+    ours_regen: list[float] = field(default_factory=list)
+    ours_check: list[float] = field(default_factory=list)
+    ours_error: str | None = None
+    opc_cold: list[float] = field(default_factory=list)
+    opc_peak: list[float] = field(default_factory=list)
+    opc_error: str | None = None
+    opc_warnings: bool = False
+    package_dir: Path | None = None
+
+
+def bench_generation(name: str, spec: Path, runs: int, work: Path, with_opc: bool) -> GenResult:
+    result = GenResult(spec=name)
+    opc = opc_command() if with_opc else None
+    if with_opc and opc is None:
+        result.opc_error = "not installed"
+    package = f"bench_{name}"
+    for index in range(runs):
+        cache = work / f"cache-{name}-{index}"
+        out = work / f"out-{name}-{index}"
+        env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(cache)}
+        argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(out)]
+        argv += ["--package-name", package]
+        cold = run_process(argv, env=env)
+        if cold.returncode != 0:
+            result.ours_error = _first_line(cold.stderr or cold.stdout)
+        else:
+            result.ours_cold.append(cold.seconds)
+            result.ours_peak.append(cold.peak_mb)
+            found = re.search(r"(\d+) operations", cold.stdout)
+            result.operations = int(found.group(1)) if found else None
+            result.package_dir = out
+            regen = run_process(argv, env=env)
+            if regen.returncode == 0:
+                result.ours_regen.append(regen.seconds)
+            check_argv = [sys.executable, "-m", "generator", "check", str(spec), "-o", str(out)]
+            checked = run_process([*check_argv, "--package-name", package], env=env)
+            if checked.returncode == 0:
+                result.ours_check.append(checked.seconds)
+            else:
+                result.ours_error = "check after generate: " + _first_line(checked.stdout)
+        if opc is not None:
+            target = work / f"opc-{name}-{index}"
+            opc_run = run_process(
+                [
+                    *opc,
+                    "generate",
+                    "--path",
+                    str(spec),
+                    "--output-path",
+                    str(target),
+                    "--overwrite",
+                    "--meta",
+                    "none",
+                ]
+            )
+            if opc_run.returncode != 0:
+                result.opc_error = _first_line(opc_run.stderr or opc_run.stdout)
+            else:
+                result.opc_cold.append(opc_run.seconds)
+                result.opc_peak.append(opc_run.peak_mb)
+                result.opc_warnings = result.opc_warnings or "Warning" in opc_run.stdout
+            shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        if index < runs - 1:
+            shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return (lines[0] if lines else "failed")[:160]
+
+
+# -- client, parsing -----------------------------------------------------------------------------
+
+
+def json_only_spec(work: Path) -> Path:
+    """Our spec with only application/json responses: openapi-python-client picks the first media
+    type of a response, and ours lists text/plain first, which it would parse as a dict."""
+    import yaml
+
+    document = yaml.safe_load(OUR_SPEC.read_text())
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            content = node.get("content")
+            if isinstance(content, dict) and "application/json" in content:
+                node["content"] = {"application/json": content["application/json"]}
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    target = work / "kibo_authtickets_json_only.json"
+    target.write_text(json.dumps(document))
+    return target
+
+
+def bench_micro(
+    work: Path, calls: int, runs: int, with_opc: bool
+) -> tuple[dict[str, float], str | None]:
+    ours_dir = work / "micro-ours"
+    generated = run_process(
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "generate",
+            str(OUR_SPEC),
+            "-o",
+            str(ours_dir),
+            "--package-name",
+            OUR_PACKAGE,
+        ]
+    )
+    if generated.returncode != 0:
+        return {}, "ours: " + _first_line(generated.stderr)
+    argv = [sys.executable, str(HERE / "_micro.py"), "--ours", str(ours_dir)]
+    argv += ["--calls", str(calls), "--runs", str(runs)]
+    note = None
+    opc = opc_command() if with_opc else None
+    if opc is not None:
+        opc_dir = work / "micro-opc"
+        made = run_process(
+            [
+                *opc,
+                "generate",
+                "--path",
+                str(json_only_spec(work)),
+                "--output-path",
+                str(opc_dir / OPC_PACKAGE),
+                "--overwrite",
+                "--meta",
+                "none",
+            ]
+        )
+        if made.returncode == 0:
+            argv += ["--opc", str(opc_dir), "--opc-name", OPC_PACKAGE]
+        else:
+            note = "openapi-python-client: " + _first_line(made.stderr or made.stdout)
+    elif with_opc:
+        note = "openapi-python-client not installed"
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "_server.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        argv += ["--url", f"http://127.0.0.1:{port}/api"]
+        measured = run_process(argv, env={**os.environ, "PYTHONPATH": str(HERE)})
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=10)
+    if measured.returncode != 0:
+        return {}, "micro: " + measured.stderr.strip().splitlines()[-1][:200]
+    samples: dict[str, list[float]] = json.loads(measured.stdout)
+    return {name: median(values) for name, values in samples.items()}, note
+
+
+# -- import time ---------------------------------------------------------------------------------
+
+
+def import_ms(statement: str, modules: list[str], path: Path | None, runs: int) -> float:
+    """Median over fresh processes of the summed cumulative -X importtime of `modules` (ms)."""
+    env = {**os.environ}
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    totals = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", statement],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            check=True,
+        )
+        cumulative: dict[str, int] = {}
+        for line in done.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[1].strip().isdigit():
+                cumulative[parts[2].rstrip()] = int(parts[1])  # top level: no leading spaces
+        totals.append(sum(cumulative.get(" " + module, 0) for module in modules) / 1000)
+    return median(totals)
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def fmt_s(value: float) -> str:
+    return "—" if value != value else f"{value:.2f} s"
+
+
+def fmt_us(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1e6:.1f} µs"
+
+
+OPC = "openapi-python-client"
+
+
+def row(label: str, ours: str, anchor: str, value: float | None, target: str, test: Any) -> str:
+    met = None if value is None else bool(test(value))
+    return f"| {label} | {ours} | {anchor} | {fmt_ratio(value)} | {target} | {verdict(met)} |"
+
+
+def generate_argv(spec: Path, out: Path, package: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "generator",
+        "generate",
+        str(spec),
+        "-o",
+        str(out),
+        "--package-name",
+        package,
+    ]
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("✅" if ok else "❌")
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or a != a or b != b or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores (`nproc`), {cpu}, Python {python}, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: our spec, 1 run, few calls"
+    )
+    parser.add_argument(
+        "--runs", type=int, help="runs per measurement (median); default 5, --quick 1"
+    )
+    parser.add_argument("--calls", type=int, help="client calls per run; default 2000, --quick 30")
+    parser.add_argument("--specs", help=f"comma-separated subset of {','.join(SPECS)}")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to skip: gen,client,import"
+    )
+    parser.add_argument("--no-anchors", action="store_true", help="measure ours only")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 5)
+    calls = args.calls or (30 if args.quick else 2000)
+    names = args.specs.split(",") if args.specs else (["ours"] if args.quick else list(SPECS))
+    skip = set(filter(None, args.skip.split(",")))
+    with_opc = not args.no_anchors
+
+    work = Path(tempfile.mkdtemp(prefix="kibo-bench-"))
+    raw: dict[str, Any] = {"machine": machine(), "runs": runs, "calls": calls}
+    rows: list[str] = []
+    scale_rows: list[str] = []
+    notes: list[str] = []
+    try:
+        gens: dict[str, GenResult] = {}
+        if "gen" not in skip:
+            for name in names:
+                spec = SPECS[name]
+                if not spec.is_file():
+                    notes.append(f"{name}: {spec} not found, skipped")
+                    continue
+                print(f"[bench] generation: {name} ({runs} runs)", file=sys.stderr, flush=True)
+                gens[name] = bench_generation(name, spec, runs, work, with_opc)
+            for name, gen in gens.items():
+                cold, anchor = median(gen.ours_cold), median(gen.opc_cold)
+                if name in COLD_TARGET_SPECS:
+                    ours_cell = fmt_s(cold) if gen.ours_cold else f"failed: {gen.ours_error}"
+                    anchor_cell = fmt_s(anchor) if gen.opc_cold else f"failed: {gen.opc_error}"
+                    if gen.opc_warnings:
+                        anchor_cell += " (warnings: some endpoints dropped)"
+                    ops = f"{gen.operations} ops" if gen.operations else "?"
+                    rows.append(
+                        row(
+                            f"1. cold generate, {name} ({ops})",
+                            ours_cell,
+                            f"{OPC} {anchor_cell}",
+                            ratio(cold, anchor),
+                            "≤ 1.0",
+                            lambda r: r <= 1.0,
+                        )
+                    )
+                for label, values in (
+                    ("regenerate, unchanged", gen.ours_regen),
+                    ("check", gen.ours_check),
+                ):
+                    rows.append(
+                        row(
+                            f"2. {label}, {name}",
+                            fmt_s(median(values)),
+                            f"cold generate {fmt_s(cold)}",
+                            ratio(median(values), cold),
+                            "≤ 0.3",
+                            lambda r: r <= 0.3,
+                        )
+                    )
+                per_op = cold / gen.operations if gen.operations and gen.ours_cold else None
+                per_op_cell = "—" if per_op is None else f"{per_op * 1000:.1f} ms"
+                scale_rows.append(
+                    f"| {name} | {gen.operations or '?'} | {fmt_s(cold)} | {per_op_cell} | "
+                    f"{median(gen.ours_peak):.0f} MB | {fmt_s(anchor)} | "
+                    f"{median(gen.opc_peak):.0f} MB |"
+                )
+                raw[f"gen/{name}"] = {k: v for k, v in gen.__dict__.items() if k != "package_dir"}
+
+        if "client" not in skip:
+            print(f"[bench] client and parsing ({runs} runs, {calls} calls)", file=sys.stderr)
+            micro, note = bench_micro(work, calls, runs, with_opc)
+            raw["micro"] = micro
+            if note:
+                notes.append(note)
+            for mode in ("sync", "async"):
+                ours = micro.get(f"{mode}/ours")
+                base = micro.get(f"{mode}/httpx+json.loads")
+                opc = micro.get(f"{mode}/openapi-python-client")
+                label = f"4. refresh_user_auth_ticket, {mode}"
+                rows.append(
+                    row(
+                        label,
+                        fmt_us(ours),
+                        f"httpx + json.loads {fmt_us(base)}",
+                        ratio(ours, base),
+                        "≤ 1.10",
+                        lambda r: r <= 1.10,
+                    )
+                )
+                rows.append(
+                    row(
+                        label,
+                        fmt_us(ours),
+                        f"{OPC} {fmt_us(opc)}",
+                        ratio(ours, opc),
+                        "≤ 0.9",
+                        lambda r: r <= 0.9,
+                    )
+                )
+            ours = micro.get("parse/ours")
+            base = micro.get("parse/json.loads")
+            opc = micro.get("parse/openapi-python-client")
+            label = "5. parse a full CustomerAuthTicket from bytes"
+            rows.append(
+                row(
+                    label,
+                    fmt_us(ours),
+                    f"json.loads {fmt_us(base)}",
+                    ratio(ours, base),
+                    "≤ 1.6",
+                    lambda r: r <= 1.6,
+                )
+            )
+            rows.append(
+                row(
+                    label,
+                    fmt_us(ours),
+                    f"{OPC} from_dict(json.loads) {fmt_us(opc)}",
+                    ratio(opc, ours),
+                    "≥ 3 (anchor / ours)",
+                    lambda r: r >= 3,
+                )
+            )
+
+        if "import" not in skip:
+            print("[bench] import time", file=sys.stderr, flush=True)
+            import_runs = max(runs, 3) if not args.quick else 1
+            floor = import_ms("import httpx, pydantic", ["httpx", "pydantic"], None, import_runs)
+            ours_dir = work / "micro-ours"
+            if not (ours_dir / OUR_PACKAGE).is_dir():
+                run_process(generate_argv(OUR_SPEC, ours_dir, OUR_PACKAGE))
+            cases = [(OUR_PACKAGE, ours_dir, "")]
+            big = max(
+                (g for g in gens.values() if g.package_dir is not None and g.operations),
+                key=lambda g: g.operations or 0,
+                default=None,
+            )
+            if big is not None and big.package_dir is not None and big.spec != "ours":
+                cases.append((f"bench_{big.spec}", big.package_dir, f" ({big.operations} ops)"))
+            raw["import/floor_ms"] = floor
+            for module, path, extra in cases:
+                ms = import_ms(f"import {module}", [module], path, import_runs)
+                raw[f"import/{module}_ms"] = ms
+                rows.append(
+                    f"| 6. import {module}{extra} | {ms:.0f} ms "
+                    f"| import httpx, pydantic {floor:.0f} ms "
+                    f"| +{ms - floor:.0f} ms | ≤ +40 ms | {verdict(ms - floor <= 40)} |"
+                )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"Machine: {machine()}. Medians of {runs} run(s); client: {calls} calls per run.\n")
+    print("| benchmark | ours | anchor (same run) | ratio | target | met |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+    if scale_rows:
+        print("\n3. Scale (cold generation, fresh process, empty cache):\n")
+        print(
+            "| spec | operations | ours | ours per operation | ours peak RSS "
+            f"| {OPC} | its peak RSS |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print("\n".join(scale_rows))
+    for note in notes:
+        print(f"\nNote: {note}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(raw, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

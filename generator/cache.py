@@ -1,0 +1,169 @@
+"""A cache of built packages, keyed by a fingerprint of every input that decides their bytes.
+
+Key: SHA-256 over the spec's bytes and file name, the package name asked for, the generator's
+version and source files, the templates, and the versions of the tools that write text (black,
+datamodel-code-generator, Jinja2, PyYAML, openapi-spec-validator). Value: the files the build
+produced (and its summary counts). It lives outside the output directory:
+`$KIBO_CODEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/kibo-codegen`, else `~/.cache/kibo-codegen`;
+`KIBO_CODEGEN_CACHE=0` turns it off. A spec that `$ref`s other files is never cached (their
+bytes are not in the key). Any unreadable or corrupt entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMAT = 1
+MAX_ENTRIES = 64
+_TOOLS = ("black", "datamodel-code-generator", "Jinja2", "PyYAML", "openapi-spec-validator")
+_EXTERNAL_REF = re.compile(rb"""\$ref["']?\s*:\s*["']?(?!#)[^\s"',}]""")
+
+
+@dataclass(frozen=True)
+class Entry:
+    files: dict[str, bytes]
+    package_name: str
+    operations: int
+    resources: int
+    models: int
+    warnings: tuple[str, ...]
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("KIBO_CODEGEN_CACHE", "1").strip().lower() in {"0", "off", "false", "no"}:
+        return None
+    explicit = os.environ.get("KIBO_CODEGEN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kibo-codegen"
+
+
+def _template_root() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "_templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("templates/ not found next to the generator package")
+
+
+def _digest_tree(digest: hashlib._Hash, directory: Path, pattern: str) -> None:
+    for path in sorted(directory.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(
+                path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+            )
+
+
+def templates_digest(version: str) -> str:
+    """Fingerprint of templates/ and the generator version: any template edit changes the output."""
+    digest = hashlib.sha256(version.encode())
+    _digest_tree(digest, _template_root(), "*")
+    return digest.hexdigest()
+
+
+def _tool_versions() -> str:
+    from importlib import metadata
+
+    versions = []
+    for name in _TOOLS:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}==?")
+    return ";".join(versions)
+
+
+def fingerprint(spec_path: Path, package_name: str | None, version: str) -> str | None:
+    """The cache key of a build, or None when this build must not be cached."""
+    if cache_dir() is None:
+        return None
+    try:
+        spec_bytes = Path(spec_path).read_bytes()
+    except OSError:
+        return None  # the real build reports the problem
+    if _EXTERNAL_REF.search(spec_bytes):
+        return None
+    digest = hashlib.sha256(f"kibo-codegen cache {FORMAT}\0{version}\0".encode())
+    digest.update(f"{Path(spec_path).name}\0{package_name}\0".encode())
+    digest.update(_tool_versions().encode() + b"\0")
+    digest.update(hashlib.sha256(spec_bytes).digest())
+    _digest_tree(digest, Path(__file__).resolve().parent, "*.py")
+    _digest_tree(digest, _template_root(), "*")
+    return digest.hexdigest()
+
+
+def _entry_path(key: str) -> Path | None:
+    directory = cache_dir()
+    return None if directory is None else directory / f"{key}.json"
+
+
+def load(key: str) -> Entry | None:
+    path = _entry_path(key)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        entry = Entry(
+            files={name: text.encode("utf-8") for name, text in data["files"].items()},
+            package_name=str(data["package_name"]),
+            operations=int(data["operations"]),
+            resources=int(data["resources"]),
+            models=int(data["models"]),
+            warnings=tuple(str(w) for w in data["warnings"]),
+        )
+        digest = hashlib.sha256()
+        for name in sorted(entry.files):
+            digest.update(name.encode() + b"\0" + entry.files[name] + b"\0")
+        if digest.hexdigest() != data.get("files_sha256"):
+            return None
+        os.utime(path)  # recently used: kept by the pruning in store()
+        return entry
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def store(key: str, entry: Entry) -> None:
+    """Best effort: a cache that cannot be written is just a slower next run."""
+    path = _entry_path(key)
+    if path is None:
+        return
+    digest = hashlib.sha256()
+    for name in sorted(entry.files):
+        digest.update(name.encode() + b"\0" + entry.files[name] + b"\0")
+    try:
+        text = json.dumps(
+            {
+                "format": FORMAT,
+                "key": key,
+                "package_name": entry.package_name,
+                "operations": entry.operations,
+                "resources": entry.resources,
+                "models": entry.models,
+                "warnings": list(entry.warnings),
+                "files_sha256": digest.hexdigest(),
+                "files": {name: data.decode("utf-8") for name, data in sorted(entry.files.items())},
+            }
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+        _prune(path.parent)
+    except (OSError, UnicodeDecodeError):
+        return
+
+
+def _prune(directory: Path) -> None:
+    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[MAX_ENTRIES:]:
+        stale.unlink(missing_ok=True)
