@@ -1,9 +1,9 @@
 """A cache of built packages, keyed by a fingerprint of every input that decides their bytes.
 
 Key: SHA-256 over the spec's bytes and file name, the package name asked for, the generator's
-version and source files, the templates, and the versions of the tools that write text (black,
-datamodel-code-generator, Jinja2, PyYAML, openapi-spec-validator). Value: the files the build
-produced (and its summary counts). It lives outside the output directory:
+version and source files, the templates, and the versions of Python and of the tools that write
+text (black, datamodel-code-generator, Jinja2, PyYAML, openapi-spec-validator). Value: the files
+the build produced (and its summary counts). It lives outside the output directory:
 `$KIBO_CODEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/kibo-codegen`, else `~/.cache/kibo-codegen`;
 `KIBO_CODEGEN_CACHE=0` turns it off. A spec that `$ref`s other files is never cached (their
 bytes are not in the key). Any unreadable or corrupt entry is a miss, never an error.
@@ -15,9 +15,11 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FORMAT = 1
 MAX_ENTRIES = 64
@@ -43,6 +45,20 @@ def cache_dir() -> Path | None:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kibo-codegen"
+
+
+def jinja_bytecode_cache() -> Any:
+    """Jinja2's cache of compiled templates (keyed by their source), in the cache directory."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    import jinja2
+
+    try:
+        (directory / "jinja").mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory / "jinja"))
 
 
 def _template_root() -> Path:
@@ -92,7 +108,7 @@ def fingerprint(spec_path: Path, package_name: str | None, version: str) -> str 
         return None
     digest = hashlib.sha256(f"kibo-codegen cache {FORMAT}\0{version}\0".encode())
     digest.update(f"{Path(spec_path).name}\0{package_name}\0".encode())
-    digest.update(_tool_versions().encode() + b"\0")
+    digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0".encode())
     digest.update(hashlib.sha256(spec_bytes).digest())
     _digest_tree(digest, Path(__file__).resolve().parent, "*.py")
     _digest_tree(digest, _template_root(), "*")
