@@ -33,12 +33,45 @@ SECRET_KEYS = frozenset(
     {"password", "accesstoken", "refreshtoken", "jwtaccesstoken", "clientsecret", "sharedsecret", "otpcode"}
 )
 
-# Names the generated methods use themselves; a spec parameter with one of these names is renamed.
-RESERVED_ARGUMENTS = frozenset({"self", "body", "extra_headers", "extra_query", "timeout", "cast_to"})
+# Names the generated methods use themselves, or read inside their bodies (the `cast(...)` call,
+# request helpers, the builtins and date types of `cast_to=`): a spec parameter with one of
+# these names would shadow them, so it is renamed (`list` → `list_2`).
+RESERVED_ARGUMENTS = frozenset(
+    {
+        *("self", "body", "extra_headers", "extra_query", "timeout", "cast_to", "cast"),
+        *("build_path", "to_jsonable", "functools"),
+        *("list", "dict", "str", "int", "float", "bool", "bytes", "object", "date", "datetime"),
+    }
+)
+# Keyword arguments and locals of `Client.__init__`: a server variable with one of these names is renamed.
+RESERVED_CLIENT_ARGUMENTS = frozenset(
+    {
+        *("self", "base_url", "access_token", "auth", "timeout", "max_retries", "default_headers"),
+        *("server", "http_client", "api_host", "auth_host", "client_id", "client_secret"),
+        *("setup", "super", "httpx", "pydantic", "functools"),
+    }
+)
 # Attributes of the generated clients; a resource with one of these names is renamed.
 RESERVED_CLIENT_ATTRIBUTES = frozenset(
     {"close", "base_url", "with_raw_response", "timeout", "max_retries", "http_client", "copy", "request"}
     | {"with_options", "default_headers", "is_closed"}
+)
+
+# Names a model class must not take: what datamodel-code-generator imports into models.py and
+# what the templates import next to the models (resources, client, auth).
+RESERVED_CLASS_NAMES = frozenset(
+    {
+        *("BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "IntEnum", "StrEnum"),
+        *("Any", "Annotated", "Literal", "Optional", "Union", "ClassVar", "List", "Dict", "Set"),
+        *("AnyUrl", "AnyHttpUrl", "HttpUrl", "AwareDatetime", "NaiveDatetime", "EmailStr"),
+        *("NameEmail", "SecretStr", "SecretBytes", "Json", "Base64Str", "Base64Bytes", "UUID"),
+        *("UUID1", "UUID3", "UUID4", "UUID5", "Decimal", "Path", "Pattern"),
+        *("IPvAnyAddress", "IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network"),
+        *("StrictStr", "StrictInt", "StrictFloat", "StrictBool", "StrictBytes"),
+        *("PositiveInt", "NegativeInt", "PositiveFloat", "NegativeFloat", "Mapping", "TYPE_CHECKING"),
+        *("AsyncAPIResource", "SyncAPIResource", "FinalRequestOptions", "Headers", "Query"),
+        *("TimeoutTypes", "ServerTemplate", "ServerVariable", "Client", "AsyncClient", "ErrorModel"),
+    }
 )
 
 _JSON_CONTENT = re.compile(r"^(application|text)/([\w.+-]*\+)?json\b|^\*/\*$|^text/plain\b", re.IGNORECASE)
@@ -62,7 +95,7 @@ class _Builder:
         self.warnings: list[str] = list(loaded.warnings)
         schemas = self.document.get("components", {}).get("schemas", {}) or {}
         self.source_schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
-        self.class_names = NameAllocator(reserved={"BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "Any"})
+        self.class_names = NameAllocator(reserved=RESERVED_CLASS_NAMES)
         # Spec schema key → generated class name.
         self.schema_classes: dict[str, str] = {
             key: self.class_names.allocate_pascal(pascal_case(key)) for key in self.source_schemas
@@ -191,7 +224,7 @@ class _Builder:
                 self.problems.append(Problem(self.where([*parts, index]), "server entry without a 'url'"))
                 continue
             variables = []
-            allocator = NameAllocator()
+            allocator = NameAllocator(reserved=RESERVED_CLIENT_ARGUMENTS)
             for name, spec in (entry.get("variables") or {}).items():
                 spec = spec if isinstance(spec, dict) else {}
                 enum = tuple(str(v) for v in spec.get("enum") or ())
