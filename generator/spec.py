@@ -129,6 +129,8 @@ class ApiSpec:
     # The schema document handed to datamodel-code-generator (names made safe, inline schemas hoisted).
     models_document: dict[str, Any] = field(compare=False, repr=False)
     warnings: tuple[str, ...] = ()
+    # The generated package's own version: info.x-package-version, else the spec's info.version.
+    package_version: str = ""
 
     @property
     def operations(self) -> tuple[Operation, ...]:
