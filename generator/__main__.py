@@ -25,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("spec", type=Path, nargs="?")
     check.add_argument("-o", "--output", type=Path)
     check.add_argument("--package-name")
+    diff = commands.add_parser(
+        "diff", help="what changed in the generated client's API: breaking or compatible changes"
+    )
+    diff.add_argument("old_spec", type=Path, metavar="OLD_SPEC")
+    diff.add_argument("new_spec", type=Path, metavar="NEW_SPEC")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+    diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 on a breaking change")
+    diff.add_argument("--package-name", help="for both sides (default: from NEW_SPEC's info.title)")
     return parser
 
 
@@ -57,11 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             print("check: generated output is up to date")
             return 0
+        if args.command == "diff":
+            return _diff(args)
     except SpecError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
     return 2
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_specs
+
+    report = diff_specs(args.old_spec, args.new_spec, args.package_name)
+    print(report.to_json() if args.format == "json" else report.text(), end="")
+    return 1 if args.fail_on_breaking and report.breaking else 0
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:

@@ -162,6 +162,7 @@ class Summary:
     seconds: float
     warnings: tuple[str, ...]
     unchanged: bool = False
+    changes: tuple[str, ...] = ()  # API changes vs the package this run replaced (diff.py)
 
     def lines(self) -> list[str]:
         state = " (unchanged)" if self.unchanged else ""
@@ -169,6 +170,7 @@ class Summary:
             f"generated {self.package_dir}{state}",
             f"  {self.operations} operations in {self.resources} resources, {self.models} models, "
             f"{self.files} files, {self.seconds:.2f} s",
+            *self.changes,
         ]
 
 
@@ -176,6 +178,9 @@ def generate(spec_path: Path, out_dir: Path, package_name: str | None = None) ->
     started = time.perf_counter()
     built = build_cached(spec_path, package_name)
     package_dir = out_dir / built.package_name
+    from .diff import regeneration_lines
+
+    changes = regeneration_lines(package_dir, built.files)  # before the swap: vs the old package
     unchanged = read_tree(package_dir) == built.files
     if not unchanged:
         write_atomically(built.files, package_dir)
@@ -188,6 +193,7 @@ def generate(spec_path: Path, out_dir: Path, package_name: str | None = None) ->
         seconds=time.perf_counter() - started,
         warnings=built.warnings,
         unchanged=unchanged,
+        changes=tuple(changes),
     )
 
 

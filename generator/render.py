@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from .spec import ApiSpec
+from .surface import render_json as surface_json
 from .wiring import wiring
 
 TEMPLATE_DIR_CANDIDATES = (
@@ -111,6 +112,7 @@ def render_package(
 
     render("__init__.py.jinja", "__init__.py")
     render("_version.py.jinja", "_version.py")
+    render("_surface.py.jinja", "_surface.py", surface_json=surface_json(api, models_source))
     render("_base_client.py.jinja", "_base_client.py")
     render("_servers.py.jinja", "_servers.py")
     render("_client.py.jinja", "_client.py")
