@@ -104,7 +104,7 @@ class _Builder:
 
     # ---- helpers -------------------------------------------------------------------------
     def where(self, parts: list[str | int]) -> str:
-        return where(self.loaded.display_name, self.loaded.text, parts)
+        return where(str(self.loaded.path), self.loaded.text, parts)
 
     def deref(self, node: Any) -> Any:
         """Follow non-schema `$ref`s (parameters, responses, request bodies)."""
@@ -278,8 +278,10 @@ class _Builder:
             wire = str(spec["name"])
             location = str(spec["in"])
             schema = spec.get("schema")
-            if schema is None and isinstance(spec.get("content"), dict):
-                schema = next(iter(spec["content"].values()), {}).get("schema")
+            content = spec.get("content")
+            if schema is None and isinstance(content, dict) and content:
+                media = next(iter(content.values()))
+                schema = media.get("schema") if isinstance(media, dict) else None
             annotation = self.annotation(schema or {"type": "string"})
             if annotation == "bytes":
                 annotation = "str"
@@ -399,7 +401,7 @@ class _Builder:
                 if shape in seen_shapes:
                     # Legal to generate (both methods exist) but the server cannot tell them apart.
                     self.warnings.append(
-                        f"warning: {self.loaded.display_name}{pointer(parts)}: {method.upper()} {path} "
+                        f"warning: {self.loaded.path}{pointer(parts)}: {method.upper()} {path} "
                         f"matches the same URLs as {seen_shapes[shape]} (only the parameter names differ)"
                     )
                 else:
@@ -425,7 +427,7 @@ class _Builder:
                 for name in _PATH_PARAMETER.findall(path):
                     if name not in declared:
                         self.warnings.append(
-                            f"warning: {self.loaded.display_name}{pointer(parts)}: path parameter "
+                            f"warning: {self.loaded.path}{pointer(parts)}: path parameter "
                             f"{{{name}}} is not declared; it is sent as written"
                         )
                 body = self.request_body(op.get("requestBody"), op_pascal)

@@ -106,9 +106,13 @@ def _parse(path: Path, text: str) -> Any:
     name = str(path)
     if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
             raise SpecError.single(f"{name}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}") from None
+        except _DuplicateKey as exc:
+            position = _duplicate_key_position(text, exc.key)
+            location = f"{name}:{position[0]}:{position[1]}" if position else name
+            raise SpecError.single(location, f"invalid JSON: {exc}") from None
     if _FastStrictSafeLoader is not None:
         try:  # libyaml: ~20x faster; on any error the pure-Python parser below gives the detailed message
             return yaml.load(text, Loader=_FastStrictSafeLoader)  # noqa: S506 - a CSafeLoader subclass
@@ -125,8 +129,70 @@ def _parse(path: Path, text: str) -> Any:
         raise SpecError.single(name, f"invalid YAML: {exc}") from None
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps and dates as the strings they are in an OpenAPI document."""
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"duplicate key {key!r} (keys must be unique; a parser would silently keep only the last)"
+        )
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _duplicate_key_position(text: str, key: str) -> tuple[int, int] | None:
+    """Line and column of the second occurrence of `key` in one mapping (JSON read as YAML)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value == key and key in seen:
+                        return key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    seen.add(key_node.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+class _UniqueKeysMixin:
+    """A YAML mapping with the same key twice is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    marker = (key_node.tag, key_node.value)
+                    if marker in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"found duplicate key {key_node.value!r}",
+                            key_node.start_mark,
+                        )
+                    seen.add(marker)
+        return super().construct_mapping(node, deep)  # type: ignore[misc, no-any-return]
+
+
+class _StrictSafeLoader(_UniqueKeysMixin, yaml.SafeLoader):
+    """SafeLoader that keeps timestamps and dates as the strings they are in an OpenAPI document,
+    and rejects duplicate keys."""
 
 
 for _first, _resolvers in list(_StrictSafeLoader.yaml_implicit_resolvers.items()):
@@ -137,7 +203,7 @@ for _first, _resolvers in list(_StrictSafeLoader.yaml_implicit_resolvers.items()
 _FastStrictSafeLoader: Any = None
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _FastStrict(yaml.CSafeLoader):
+    class _FastStrict(_UniqueKeysMixin, yaml.CSafeLoader):
         """The same loader on libyaml's parser (speed only: same documents, same resolvers)."""
 
     _FastStrict.yaml_implicit_resolvers = {
@@ -232,6 +298,10 @@ def _dangling_refs(name: str, text: str, document: dict[str, Any]) -> Iterator[P
             yield Problem(where(name, text, [*parts, "$ref"]), f"$ref {ref!r} does not resolve")
 
 
+# Keys whose values are schemas (or maps of schemas): an external $ref below them is a schema.
+_SCHEMA_KEYS = frozenset({"schema", "schemas", "definitions", "$defs"})
+
+
 def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> dict[str, Any]:
     """Inline references to other files, so later stages see one self-contained document.
 
@@ -254,11 +324,22 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
                 raise SpecError.single(where_from, f"external $ref: {problem.location}: {problem.message}") from None
         return cache[file]
 
-    def rewrite(node: Any, base: Path, base_doc: Any, base_text: str, trail: tuple[str | int, ...], depth: int) -> Any:
+    def rewrite(
+        node: Any,
+        base: Path,
+        base_doc: Any,
+        base_text: str,
+        trail: tuple[str | int, ...],
+        depth: int,
+        in_schema: bool = False,
+    ) -> Any:
         if depth > 50:
             raise SpecError.single(str(base), "external $ref chain is too deep (cycle between files?)")
         if isinstance(node, list):
-            return [rewrite(v, base, base_doc, base_text, (*trail, i), depth) for i, v in enumerate(node)]
+            return [
+                rewrite(v, base, base_doc, base_text, (*trail, i), depth, in_schema)
+                for i, v in enumerate(node)
+            ]
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
@@ -279,7 +360,8 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
             except KeyError:
                 raise SpecError.single(here, f"$ref {ref!r} does not resolve in {target_file.name}") from None
             key = (target_file, fragment)
-            is_schema = "/schemas/" in fragment or "/definitions/" in fragment
+            # A schema keeps its name (and a cycle of schemas ends): hoisted, not inlined.
+            is_schema = in_schema or "/schemas/" in fragment or "/definitions/" in fragment
             if is_schema:
                 if key not in hoisted:
                     base_name = fragment.rstrip("/").rsplit("/", 1)[-1] or target_file.stem
@@ -290,10 +372,15 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
                         counter += 1
                     hoisted[key] = name_
                     schemas[name_] = {}
-                    schemas[name_] = rewrite(target, target_file, ext_doc, ext_text, (), depth + 1)
+                    schemas[name_] = rewrite(target, target_file, ext_doc, ext_text, (), depth + 1, True)
                 return {"$ref": "#/components/schemas/" + escape_pointer_part(hoisted[key])}
             return rewrite(target, target_file, ext_doc, ext_text, (), depth + 1)
-        return {k: rewrite(v, base, base_doc, base_text, (*trail, k), depth) for k, v in node.items()}
+        return {
+            k: rewrite(
+                v, base, base_doc, base_text, (*trail, k), depth, in_schema or k in _SCHEMA_KEYS
+            )
+            for k, v in node.items()
+        }
 
     bundled = rewrite(document, path.resolve(), document, text, (), 0)
     assert isinstance(bundled, dict)

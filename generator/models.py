@@ -13,8 +13,8 @@ _EMPTY_MODELS = "from __future__ import annotations\n"
 
 def _options() -> dict[str, Any]:
     # Imported lazily: datamodel-code-generator is the slowest import of the pipeline.
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, UnionMode
-    from datamodel_code_generator.format import DatetimeClassType
+    from datamodel_code_generator.enums import DataModelType, InputFileType, UnionMode
+    from datamodel_code_generator.format import DatetimeClassType, PythonVersion
 
     return {
         "input_file_type": InputFileType.OpenAPI,
