@@ -101,6 +101,8 @@ class _Builder:
             key: self.class_names.allocate_pascal(pascal_case(key)) for key in self.source_schemas
         }
         self.models: dict[str, Any] = {}  # class name → schema, for datamodel-code-generator
+        self.model_pointers: dict[str, str] = {}  # hoisted class name → where its schema is
+        self.current_pointer = "#"  # the operation being built (for warnings about inline schemas)
 
     # ---- helpers -------------------------------------------------------------------------
     def where(self, parts: list[str | int]) -> str:
@@ -212,6 +214,7 @@ class _Builder:
         """Give an inline request/response schema a class of its own."""
         name = self.class_names.allocate_pascal(pascal_case(wanted))
         self.models[name] = schema
+        self.model_pointers[name] = self.current_pointer
         return name
 
     # ---- servers and security ------------------------------------------------------------
@@ -238,7 +241,9 @@ class _Builder:
                         description=_text(spec.get("description")),
                     )
                 )
-            result.append(Server(url=entry["url"], description=_text(entry.get("description")), variables=tuple(variables)))
+            result.append(
+                Server(url=entry["url"], description=_text(entry.get("description")), variables=tuple(variables))
+            )
         return tuple(result)
 
     def security_schemes(self) -> tuple[SecurityScheme, ...]:
@@ -430,6 +435,7 @@ class _Builder:
                             f"warning: {self.loaded.path}{pointer(parts)}: path parameter "
                             f"{{{name}}} is not declared; it is sent as written"
                         )
+                self.current_pointer = pointer(parts)
                 body = self.request_body(op.get("requestBody"), op_pascal)
                 responses, success = self.responses(op.get("responses"), op_pascal)
                 servers = self.servers(op.get("servers"), [*parts, "servers"]) or path_servers
@@ -459,9 +465,9 @@ class _Builder:
         models = self.model_class_names()
         for operation in operations:
             for response in operation.responses:
-                if response.status[:1] in ("4", "5") or response.status == "default":
-                    if response.annotation in models:
-                        counts[response.annotation] += 1
+                is_error = response.status[:1] in ("4", "5") or response.status == "default"
+                if is_error and response.annotation in models:
+                    counts[response.annotation] += 1
         if not counts:
             return None
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
@@ -522,6 +528,60 @@ class _Builder:
             )
         return tuple(resources)
 
+    def sanitise(self, schema: Any, where_: str) -> Any:
+        """A copy of `schema` without what datamodel-code-generator or pydantic cannot express.
+
+        Each construct degrades to something looser but valid (`Any`, a plain dict, no default),
+        with a warning naming its JSON pointer: never a model that fails to import or validate.
+        """
+
+        def warn(trail: tuple[str | int, ...], message: str) -> None:
+            suffix = "" if not trail else "/" + "/".join(escape_pointer_part(p) for p in trail)
+            base, _, note = where_.partition(" ")
+            self.warnings.append(
+                f"warning: {self.loaded.path}{base}{suffix}: {message}" + (f" {note}" if note else "")
+            )
+
+        def walk(node: Any, trail: tuple[str | int, ...], is_schema: bool) -> Any:
+            if isinstance(node, list):
+                return [walk(v, (*trail, i), is_schema) for i, v in enumerate(node)]
+            if not isinstance(node, dict):
+                return node
+            if not is_schema:  # a map of name → schema
+                return {k: walk(v, (*trail, k), True) for k, v in node.items()}
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                here = (*trail, key)
+                if key in _UNCHECKED_KEYWORDS:
+                    warn(here, f"'{key}' is not checked by the generated models (values are accepted)")
+                    continue
+                if key == "discriminator":
+                    warn(here, "discriminator ignored: the union's members are tried in order")
+                    continue
+                if key == "enum" and (not isinstance(value, list) or not value):
+                    warn(here, "empty enum ignored")
+                    continue
+                if key == "default" and not _default_fits(node, value):
+                    warn(here, f"default {value!r} does not fit the schema's type; left out")
+                    continue
+                if key == "patternProperties":
+                    if isinstance(value, dict) and "additionalProperties" not in node:
+                        members = list(value.values())
+                        out["additionalProperties"] = walk(
+                            members[0] if len(members) == 1 else {}, here, True
+                        )
+                    warn(here, "patternProperties: key patterns are not checked (a plain mapping)")
+                    continue
+                if key in _SUBSCHEMA_KEYS:
+                    out[key] = walk(value, here, True)
+                elif key in _SUBSCHEMA_MAPS:
+                    out[key] = walk(value, here, False)
+                else:
+                    out[key] = value
+            return out
+
+        return walk(schema, (), True)
+
     def models_document(self) -> dict[str, Any]:
         schemas: dict[str, Any] = {}
         # `$ref`s to string-enum schemas: properties using them are opened like inline enums.
@@ -531,8 +591,10 @@ class _Builder:
             if _is_string_enum(schema)
         )
         for key, schema in self.source_schemas.items():
+            schema = self.sanitise(schema, pointer(["components", "schemas", key]))
             schemas[self.schema_classes[key]] = _open_enums(self.rewrite_refs(schema), enum_refs)
         for name, schema in self.models.items():
+            schema = self.sanitise(schema, f"{self.model_pointers.get(name, '#')} (inline schema {name})")
             schemas[name] = _open_enums(self.rewrite_refs(schema), enum_refs)
         info = self.document.get("info") or {}
         return {
@@ -541,6 +603,39 @@ class _Builder:
             "paths": {},
             "components": {"schemas": copy.deepcopy(schemas)},
         }
+
+
+# JSON Schema keywords the models do not check: dropped (the value is then less constrained).
+_UNCHECKED_KEYWORDS = (
+    "not", "if", "then", "else", "dependentSchemas", "dependentRequired", "unevaluatedProperties",
+    "unevaluatedItems", "propertyNames", "contains", "minContains", "maxContains",
+)  # fmt: skip
+# Keywords whose value is a schema (or a list of schemas), and maps of name → schema.
+_SUBSCHEMA_KEYS = frozenset(
+    {"items", "additionalProperties", "allOf", "anyOf", "oneOf", "prefixItems", "additionalItems"}
+)
+_SUBSCHEMA_MAPS = frozenset({"properties", "$defs", "definitions"})
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _default_fits(schema: Mapping[str, Any], default: Any) -> bool:
+    type_ = schema.get("type")
+    types = type_ if isinstance(type_, list) else [type_]
+    if default is None:
+        return bool(schema.get("nullable")) or "null" in types or None in types
+    allowed = [_JSON_TYPES[t] for t in types if isinstance(t, str) and t in _JSON_TYPES]
+    if not allowed or (type_ is None):
+        return True
+    if isinstance(default, bool) and "boolean" not in types:
+        return False
+    return any(isinstance(default, kinds) for kinds in allowed)
 
 
 def _is_string_enum(schema: Any) -> bool:

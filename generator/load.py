@@ -65,7 +65,7 @@ def locate(text: str, parts: tuple[str | int, ...] | list[str | int]) -> tuple[i
                     best = key
                     break
             node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) or (
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)) or (
             isinstance(node, yaml.SequenceNode) and str(part).isdigit()
         ):
             index = int(part)
@@ -115,11 +115,11 @@ def _parse(path: Path, text: str) -> Any:
             raise SpecError.single(location, f"invalid JSON: {exc}") from None
     if _FastStrictSafeLoader is not None:
         try:  # libyaml: ~20x faster; on any error the pure-Python parser below gives the detailed message
-            return yaml.load(text, Loader=_FastStrictSafeLoader)  # noqa: S506 - a CSafeLoader subclass
+            return yaml.load(text, Loader=_FastStrictSafeLoader)
         except yaml.YAMLError:
             pass
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictSafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -348,7 +348,9 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
             here = where(str(base), base_text, [*trail, "$ref"])
             if file_part:
                 if "://" in file_part:
-                    raise SpecError.single(here, f"remote $ref {ref!r} is not supported; download it and refer to the file")
+                    raise SpecError.single(
+                        here, f"remote $ref {ref!r} is not supported; download it and refer to the file"
+                    )
                 target_file = (base.parent / unquote(file_part)).resolve()
                 ext_text, ext_doc = load_external(target_file, here)
             else:
@@ -393,6 +395,40 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
 _VALUE_KEYWORDS = {"default", "example", "examples", "enum", "x-example"}
 
 
+def _document_path(document: Any, parts: list[str | int], instance: Any) -> list[str | int]:
+    """The validator's path made absolute: it validates schemas (and defaults) one by one, and
+    reports paths relative to that schema. Found by looking for the node that holds `instance`
+    (the very object) at `parts`; `parts` unchanged when that is already the document path."""
+
+    def at(node: Any, rest: list[str | int]) -> Any:
+        for part in rest:
+            found = (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            )
+            if not found:
+                return _MISSING
+            node = node[part]
+        return node
+
+    if instance is None or at(document, parts) is instance:
+        return parts
+    stack: list[tuple[Any, list[str | int]]] = [(document, [])]
+    while stack:
+        node, trail = stack.pop()
+        if at(node, parts) is instance:
+            return [*trail, *parts]
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            if isinstance(child, (dict, list)) or (not parts and child is instance):
+                if not parts and child is instance:
+                    return [*trail, key]
+                stack.append((child, [*trail, key]))
+    return parts
+
+
+_MISSING = object()
+
+
 def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
@@ -402,7 +438,8 @@ def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
     warnings: list[str] = []
     try:
         for error in validator_cls(document).iter_errors():
-            parts = [p for p in getattr(error, "absolute_path", ()) if isinstance(p, (str, int))]
+            relative = [p for p in getattr(error, "absolute_path", ()) if isinstance(p, (str, int))]
+            parts = _document_path(document, relative, getattr(error, "instance", None))
             message = str(getattr(error, "message", error)).splitlines()[0]
             if len(message) > 200:
                 message = message[:200] + "…"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings as warnings_module
 from typing import Any
 
 from .errors import SpecError
@@ -41,18 +42,22 @@ def _options() -> dict[str, Any]:
 
 
 def generate_models(api: ApiSpec) -> str:
-    """Source of models.py; every class name build.py promised exists in it."""
+    """Source of models.py; every class name build.py promised exists in it.
+
+    build.py already removed what the models cannot express. Should datamodel-code-generator still
+    fail, the schemas it fails on are found by bisection and degrade to `Any` (their class stays,
+    as `RootModel[Any]`), each with a warning naming its JSON pointer: no operation or response
+    is ever lost to a schema. The warnings are added to `api.warnings`.
+    """
     schemas = api.models_document.get("components", {}).get("schemas") or {}
     if not schemas:
         return _EMPTY_MODELS
-    from datamodel_code_generator import Error as DatamodelError
-    from datamodel_code_generator import generate
-
     try:
-        source = generate(api.models_document, **_options())
-    except DatamodelError as exc:
-        raise SpecError.single(f"{api.spec_filename}#/components/schemas", f"cannot build models: {exc}") from None
-    assert isinstance(source, str)
+        source = _run(api.models_document)
+    except Exception as exc:
+        source, warnings = _degrade(api, dict(schemas), exc)
+        # ApiSpec is frozen data; these warnings are part of building it, only discovered here.
+        object.__setattr__(api, "warnings", (*api.warnings, *warnings))
     missing = set(api.model_names) - _class_names(source)
     if missing:
         raise SpecError.single(
@@ -60,6 +65,62 @@ def generate_models(api: ApiSpec) -> str:
             f"internal: models missing after generation: {', '.join(sorted(missing))}",
         )
     return _strip_tool_header(source)
+
+
+def _run(document: dict[str, Any]) -> str:
+    from datamodel_code_generator import generate
+
+    with warnings_module.catch_warnings():
+        # Its UserWarnings (e.g. an unknown `format`: the plain type is used) are not errors.
+        warnings_module.simplefilter("ignore")
+        source = generate(document, **_options())
+    if not isinstance(source, str):
+        raise TypeError("datamodel-code-generator returned no text")
+    ast.parse(source)
+    return source
+
+
+def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[str, list[str]]:
+    def attempt(stubbed: set[str]) -> str | None:
+        document = {
+            **api.models_document,
+            "components": {
+                "schemas": {name: ({} if name in stubbed else s) for name, s in schemas.items()}
+            },
+        }
+        try:
+            return _run(document)
+        except Exception:
+            return None
+
+    names = list(schemas)
+
+    def culprits(group: list[str]) -> list[str]:
+        """Schemas in `group` that fail with every schema outside `group` stubbed out."""
+        others = set(names) - set(group)
+        if attempt(others) is not None:
+            return []
+        if len(group) == 1:
+            return group
+        half = len(group) // 2
+        found = culprits(group[:half]) + culprits(group[half:])
+        return found or group  # failing only together: all of them
+
+    bad = set(culprits(names))
+    source = attempt(bad)
+    if source is None:  # interactions bisection cannot isolate: every schema degrades
+        bad = set(names)
+        source = attempt(bad)
+    if source is None:
+        raise SpecError.single(
+            f"{api.spec_filename}#/components/schemas", f"cannot build models: {first}"
+        ) from None
+    message = str(first).splitlines()[0][:200] if str(first) else type(first).__name__
+    return source, [
+        f"warning: {api.spec_filename}#/components/schemas/{name}: cannot be expressed as a model "
+        f"({message}); typed as Any (raw JSON)"
+        for name in sorted(bad)
+    ]
 
 
 def _class_names(source: str) -> set[str]:
@@ -72,7 +133,11 @@ def _class_names(source: str) -> set[str]:
         for target in node.targets
         if isinstance(target, ast.Name)
     )
-    names.update(node.target.id for node in tree.body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name))
+    names.update(
+        node.target.id
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    )
     return names
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from .cache import jinja_bytecode_cache
 from .spec import ApiSpec
 from .surface import render_json as surface_json
 from .wiring import wiring
@@ -65,7 +66,9 @@ def docstring(text: Any, indent: int = 4) -> str:
             out.append(char)
     pad = " " * indent
     lines = "".join(out).split("\n")
-    return "\n".join(line.rstrip() if i == 0 else (pad + line.rstrip() if line.strip() else "") for i, line in enumerate(lines))
+    return "\n".join(
+        line.rstrip() if i == 0 else (pad + line.rstrip() if line.strip() else "") for i, line in enumerate(lines)
+    )
 
 
 def comment(text: Any) -> str:
@@ -84,10 +87,11 @@ def environment(directory: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - output is Python, escaped by our filters below
+        autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=jinja_bytecode_cache(),  # compiled templates, like .pyc (issue 6)
     )
     env.filters.update(pyrepr=pyrepr, docstring=docstring, comment=comment, markdown=markdown)
     return env

@@ -68,9 +68,7 @@ def openapi(paths: object = None, **extra: object) -> dict[str, object]:
     return document
 
 
-def fails(
-    capsys: pytest.CaptureFixture[str], spec: Path, out: Path, *, problems: int = 1
-) -> list[str]:
+def fails(capsys: pytest.CaptureFixture[str], spec: Path, out: Path, *, problems: int = 1) -> list[str]:
     """Run `generate`; assert exit 2, only `error:` lines, the output unchanged. The lines."""
     before = read_tree(out)
     code = main(["generate", str(spec), "-o", str(out)])
@@ -95,9 +93,7 @@ def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: P
     assert fails(capsys, spec, out) == [f"error: {spec}: file not found"]
 
 
-def test_unreadable_directory_and_binary(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_unreadable_directory_and_binary(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     folder = tmp_path / "spec.yaml"
     folder.mkdir()
     assert "is a directory" in fails(capsys, folder, out)[0]
@@ -121,21 +117,15 @@ def test_unreadable_permissions(
     assert fails(capsys, spec, out) == [f"error: {spec}: cannot read file: Permission denied"]
 
 
-def test_invalid_yaml_has_line_and_column(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
-    spec = write(
-        tmp_path, "bad.yaml", "openapi: 3.0.3\ninfo:\n  title: [x\n  version: '1'\npaths: {}\n"
-    )
+def test_invalid_yaml_has_line_and_column(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
+    spec = write(tmp_path, "bad.yaml", "openapi: 3.0.3\ninfo:\n  title: [x\n  version: '1'\npaths: {}\n")
     (line,) = fails(capsys, spec, out)
     assert line.startswith(f"error: {spec}:") and "invalid YAML" in line
     line_no, column = line.removeprefix(f"error: {spec}:").split(":")[:2]
     assert line_no.isdigit() and column.isdigit() and int(line_no) >= 3
 
 
-def test_invalid_json_has_line_and_column(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_invalid_json_has_line_and_column(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(tmp_path, "bad.json", '{\n  "openapi": "3.0.3",\n  "info": {"title": "x",}\n}\n')
     assert fails(capsys, spec, out) == [
         f"error: {spec}:3:25: invalid JSON: Expecting property name enclosed in double quotes"
@@ -163,9 +153,7 @@ def test_not_openapi(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Pa
     assert fails(capsys, spec, out) == [f"error: {spec}: not an OpenAPI document: no 'openapi' key"]
 
 
-def test_swagger_2_says_how_to_convert(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_swagger_2_says_how_to_convert(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(
         tmp_path,
         "old.json",
@@ -176,18 +164,14 @@ def test_swagger_2_says_how_to_convert(
     assert "convert it to OpenAPI 3" in line and "swagger2openapi" in line
 
 
-def test_unsupported_openapi_version(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_unsupported_openapi_version(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(tmp_path, "v4.yaml", "openapi: 4.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n")
     assert fails(capsys, spec, out) == [
         f"error: {spec}:1:1: unsupported OpenAPI version '4.0.0': expected 3.0.x or 3.1.x"
     ]
 
 
-def test_structural_errors_are_located(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_structural_errors_are_located(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(
         tmp_path,
         "broken.yaml",
@@ -213,9 +197,7 @@ def test_structural_errors_are_located(
     assert any(line.startswith(f"error: {spec}:11:") for line in lines), lines  # /b post
 
 
-def test_dangling_refs_one_line_each(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_dangling_refs_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}}
     spec = write(
         tmp_path,
@@ -236,9 +218,7 @@ def test_dangling_refs_one_line_each(
     assert all(line.startswith(f"error: {spec}:") for line in lines)
 
 
-def test_external_ref_to_a_missing_file(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_external_ref_to_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     schema = {"$ref": "schemas/missing.yaml#/Thing"}
     spec = write(
         tmp_path,
@@ -284,9 +264,7 @@ def test_external_ref_to_an_existing_file_works(tmp_path: Path) -> None:
     assert package.Client
 
 
-def test_duplicate_route_after_normalisation(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path
-) -> None:
+def test_duplicate_route_after_normalisation(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(
         tmp_path,
         "dup.json",
@@ -328,9 +306,7 @@ def test_duplicate_keys_are_not_silently_dropped(
 
 
 @pytest.mark.parametrize("paths", [{}, {"/a": {"parameters": []}}, None])
-def test_no_operations(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path, paths: object
-) -> None:
+def test_no_operations(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path, paths: object) -> None:
     document = openapi(paths if paths is not None else {})
     if paths is None:
         del document["paths"]
@@ -392,9 +368,7 @@ def test_circular_schemas_generate_working_recursive_models(tmp_path: Path) -> N
     assert node.children[0].children[0].name == "a1"
     assert node.owner.manager.favourite.name == "f"
     assert node.model_dump(by_alias=True, exclude_unset=True) == data
-    chain = models.Chain.model_validate(
-        {"name": "c1", "next": {"name": "c2", "next": {"name": "c3"}}}
-    )
+    chain = models.Chain.model_validate({"name": "c1", "next": {"name": "c2", "next": {"name": "c3"}}})
     assert chain.next.next.name == "c3"
     with pytest.raises(Exception, match="validation error"):
         models.Node.model_validate({"children": [{"children": "not a list"}]})
@@ -415,9 +389,7 @@ def test_a_crash_mid_generation_leaves_the_old_output(
     out = tmp_path / "out"
     assert main(["generate", str(MINI), "-o", str(out)]) == 0
     before = read_tree(out)
-    edited = write(
-        tmp_path, "mini.yaml", MINI.read_text(encoding="utf-8").replace("2.1.0", "2.2.0")
-    )
+    edited = write(tmp_path, "mini.yaml", MINI.read_text(encoding="utf-8").replace("2.1.0", "2.2.0"))
     module, _, function = stage.rpartition(".")
     monkeypatch.setattr(f"{module}.{function}", _crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -426,15 +398,11 @@ def test_a_crash_mid_generation_leaves_the_old_output(
     assert [p.name for p in out.iterdir()] == ["mini_shop"], "no staging directory left behind"
 
 
-def test_a_crash_while_writing_leaves_the_old_output(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_crash_while_writing_leaves_the_old_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["generate", str(MINI), "-o", str(out)]) == 0
     before = read_tree(out)
-    edited = write(
-        tmp_path, "mini.yaml", MINI.read_text(encoding="utf-8").replace("2.1.0", "2.2.0")
-    )
+    edited = write(tmp_path, "mini.yaml", MINI.read_text(encoding="utf-8").replace("2.1.0", "2.2.0"))
     real_write_bytes: Callable[[Path, bytes], int] = Path.write_bytes
     written: list[Path] = []
 
@@ -472,3 +440,68 @@ def test_real_process_prints_one_line_and_no_traceback(
     assert len(lines) == 1 and lines[0].startswith(f"error: {spec}:") and message in lines[0]
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert read_tree(out) == before
+
+
+# ---- constructs the models cannot express degrade, with a warning naming the JSON pointer ----
+
+EXOTIC = ROOT / "tests" / "fixtures" / "exotic.yaml"
+
+
+def test_exotic_schemas_degrade_to_any_with_pointed_warnings(tmp_path: Path) -> None:
+    from generator.pipeline import build_package
+
+    built = build_package(EXOTIC, "exotic_schemas")
+    base = f"warning: {EXOTIC}#/components/schemas/Everything/properties"
+    expected = {
+        f"{base}/neg/not: 'not' is not checked",
+        f"{base}/cond/if: 'if' is not checked",
+        f"{base}/cond/then: 'then' is not checked",
+        f"{base}/pat/patternProperties: patternProperties: key patterns are not checked",
+        f"{base}/emptyenum/enum: empty enum ignored",
+        f"{base}/baddefault/default: default 'abc' does not fit",
+        f"{base}/disc/discriminator: discriminator ignored",
+        f"warning: {EXOTIC}#/components/schemas/Empty/enum: empty enum ignored",
+    }
+    for prefix in expected:
+        assert any(w.startswith(prefix) for w in built.warnings), (prefix, built.warnings)
+    assert built.operations == 1
+    write_atomically(built.files, tmp_path / "exotic_schemas")
+    import_fresh(tmp_path, "exotic_schemas")
+    models = __import__("exotic_schemas.models", fromlist=["Everything"])
+    for value in vars(models).values():  # every model builds (pydantic builds lazily otherwise)
+        if isinstance(value, type) and issubclass(value, models.BaseModel) and value.__module__ == models.__name__:
+            value.model_rebuild(force=True)
+    data = {
+        "neg": 1, "cond": "x", "konst": 42, "pat": {"x-a": "b"}, "multi": 3, "tuple": ["a", 1],
+        "anything": {"a": [1]}, "lookahead": "aB", "mixedenum": 2.5, "emptyenum": "q",
+        "weirdformat": "w", "baddefault": 5, "disc": {"kind": "k", "inner": "ab"},
+    }  # fmt: skip
+    parsed = models.Everything.model_validate(data)
+    assert parsed.model_dump(mode="json", by_alias=True, exclude_unset=True) == data
+    assert models.Everything().baddefault is None
+
+
+def test_a_schema_the_model_tool_cannot_build_degrades_to_any(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import generator.models as models_stage
+    from generator.pipeline import build_package
+
+    real_run = models_stage._run
+
+    def fussy(document: dict[str, object]) -> str:
+        schemas = document["components"]["schemas"]  # type: ignore[index]
+        if schemas.get("Other"):  # the tool "crashes" on this one schema unless it is stubbed
+            raise ValueError("unsupported construct in Other")
+        return real_run(document)
+
+    monkeypatch.setattr(models_stage, "_run", fussy)
+    built = build_package(EXOTIC, "exotic_degraded")
+    (warning,) = [w for w in built.warnings if "cannot be expressed" in w]
+    assert warning == (
+        f"warning: exotic.yaml#/components/schemas/Other: cannot be expressed as a model "
+        "(unsupported construct in Other); typed as Any (raw JSON)"
+    )
+    write_atomically(built.files, tmp_path / "exotic_degraded")
+    import_fresh(tmp_path, "exotic_degraded")
+    models = __import__("exotic_degraded.models", fromlist=["Other"])
+    assert models.Other.model_validate({"anything": ["goes"]}).root == {"anything": ["goes"]}
+    assert models.Everything.model_validate({"neg": 1}).neg == 1  # the rest is still typed
