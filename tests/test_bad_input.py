@@ -497,7 +497,7 @@ def test_a_schema_the_model_tool_cannot_build_degrades_to_any(monkeypatch: pytes
     built = build_package(EXOTIC, "exotic_degraded")
     (warning,) = [w for w in built.warnings if "cannot be expressed" in w]
     assert warning == (
-        f"warning: exotic.yaml#/components/schemas/Other: cannot be expressed as a model "
+        "warning: exotic.yaml#/components/schemas/Other: cannot be expressed as a model "
         "(unsupported construct in Other); typed as Any (raw JSON)"
     )
     write_atomically(built.files, tmp_path / "exotic_degraded")
