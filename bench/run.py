@@ -109,7 +109,7 @@ def bench_generation(name: str, spec: Path, runs: int, work: Path, with_opc: boo
     opc = opc_command() if with_opc else None
     if with_opc and opc is None:
         result.opc_error = "not installed"
-    package = f"bench_{name}"
+    package = OUR_PACKAGE if name == "ours" else f"bench_{name}"
     for index in range(runs):
         cache = work / "cache"
         for entry in cache.glob("*.json"):  # cold: no build-cache entry (compiled templates stay)
@@ -199,19 +199,9 @@ def bench_micro(
     work: Path, calls: int, runs: int, with_opc: bool
 ) -> tuple[dict[str, float], str | None]:
     ours_dir = work / "micro-ours"
-    generated = run_process(
-        [
-            sys.executable,
-            "-m",
-            "generator",
-            "generate",
-            str(OUR_SPEC),
-            "-o",
-            str(ours_dir),
-            "--package-name",
-            OUR_PACKAGE,
-        ]
-    )
+    # The shared build cache: after the generation benchmark this is a cache hit.
+    cache_env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(work / "cache")}
+    generated = run_process(generate_argv(OUR_SPEC, ours_dir, OUR_PACKAGE), env=cache_env)
     if generated.returncode != 0:
         return {}, "ours: " + _first_line(generated.stderr)
     argv = [sys.executable, str(HERE / "_micro.py"), "--ours", str(ours_dir)]
@@ -386,8 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         if "gen" not in skip:
             # Warm-up, untimed: byte-compiles the generator and its templates once, as an
             # installed tool would have them (the anchor's own .pyc files exist already).
-            warm_env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(work / "cache")}
-            run_process(generate_argv(OUR_SPEC, work / "warm-up", OUR_PACKAGE), env=warm_env)
+            if not args.quick:
+                warm_env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(work / "cache")}
+                run_process(generate_argv(OUR_SPEC, work / "warm-up", OUR_PACKAGE), env=warm_env)
             for name in names:
                 spec = SPECS[name]
                 if not spec.is_file():
@@ -497,12 +488,13 @@ def main(argv: list[str] | None = None) -> int:
             import_runs = 1 if args.quick else max(runs, 7)
             ours_dir = work / "micro-ours"
             if not (ours_dir / OUR_PACKAGE).is_dir():
-                run_process(generate_argv(OUR_SPEC, ours_dir, OUR_PACKAGE))
+                cache_env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(work / "cache")}
+                run_process(generate_argv(OUR_SPEC, ours_dir, OUR_PACKAGE), env=cache_env)
             cases = [(OUR_PACKAGE, ours_dir, "")]
-            big = max(
-                (g for g in gens.values() if g.package_dir is not None and g.operations),
-                key=lambda g: g.operations or 0,
-                default=None,
+            built = [g for g in gens.values() if g.package_dir is not None and g.operations]
+            # The 300-operation case: commerce (289) when it was generated, else the largest.
+            big = next((g for g in built if g.spec == "commerce"), None) or max(
+                built, key=lambda g: g.operations or 0, default=None
             )
             if big is not None and big.package_dir is not None and big.spec != "ours":
                 cases.append((f"bench_{big.spec}", big.package_dir, f" ({big.operations} ops)"))
