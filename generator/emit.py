@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -136,6 +137,11 @@ class Forked:
         self._read_end = read_end
         self._done = False
         self._value: Any = None
+
+    def wait(self) -> None:
+        """Reap the child, ignoring what it computed or raised."""
+        with contextlib.suppress(Exception):
+            self.result()
 
     def result(self) -> Any:
         if not self._done:

@@ -54,9 +54,8 @@ class Built:
     resources: int
     models: int
     warnings: tuple[str, ...] = ()
-    api: ApiSpec | None = field(
-        default=None, compare=False
-    )  # None when the files came from the cache
+    # The IR, None when the files came from the cache.
+    api: ApiSpec | None = field(default=None, compare=False)
 
 
 def package_name_for(title: str) -> str:
@@ -104,6 +103,10 @@ def build_package(spec_path: Path, package_name: str | None = None) -> Built:
     except SpecError:
         if validation is not None:
             validation.result()  # a validator error comes first, as in a sequential run
+        raise
+    except BaseException:
+        if validation is not None:
+            validation.wait()  # no zombie helper behind a crash or Ctrl-C
         raise
     warnings = api.warnings
     if validation is not None:
