@@ -16,7 +16,7 @@ from .conftest import GENERATED, ROOT, SPEC, run_cli
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of the project's generator, templates, spec and generated output."""
     for name in ("generator", "templates", "spec", "generated"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", ".*_cache"))
     return tmp_path
 
 
@@ -25,7 +25,8 @@ def test_bare_command_regenerates_the_committed_package(repo_copy: Path) -> None
     result = run_cli(cwd=repo_copy)
     assert result.returncode == 0, result.stderr
     assert "operations" in result.stdout and "files" in result.stdout
-    assert read_tree(repo_copy / "generated") == read_tree(GENERATED)
+    package = "kibo_authtickets"
+    assert read_tree(repo_copy / "generated" / package) == read_tree(GENERATED / package)
 
 
 def test_check_is_clean_on_the_committed_tree() -> None:
