@@ -108,7 +108,8 @@ def fingerprint(spec_path: Path, package_name: str | None, version: str) -> str 
         return None
     digest = hashlib.sha256(f"kibo-codegen cache {FORMAT}\0{version}\0".encode())
     digest.update(f"{Path(spec_path).name}\0{package_name}\0".encode())
-    digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0".encode())
+    passes = os.environ.get("KIBO_CODEGEN_BLACK_PASSES", "")
+    digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0{passes}\0".encode())
     digest.update(hashlib.sha256(spec_bytes).digest())
     _digest_tree(digest, Path(__file__).resolve().parent, "*.py")
     _digest_tree(digest, _template_root(), "*")
