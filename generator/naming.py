@@ -16,6 +16,9 @@ _LOWER_UPPER_BOUNDARY = re.compile(r"([a-z])([A-Z])")
 _REPEATED_UNDERSCORE = re.compile(r"_+")
 
 MAX_METHOD_NAME_LENGTH = 60
+# Names also become file names (resources/<name>.py): long enough to read, short enough for any
+# file system. Collisions after cutting are resolved like any other (NameAllocator).
+MAX_IDENTIFIER_LENGTH = 80
 
 
 def words(text: str) -> list[str]:
@@ -27,12 +30,12 @@ def words(text: str) -> list[str]:
 
 
 def snake_case(text: str, *, fallback: str = "value") -> str:
-    name = "_".join(words(text)) or fallback
+    name = "_".join(words(text))[:MAX_IDENTIFIER_LENGTH].rstrip("_") or fallback
     return safe_identifier(name)
 
 
 def pascal_case(text: str, *, fallback: str = "Model") -> str:
-    name = "".join(w[:1].upper() + w[1:] for w in words(text)) or fallback
+    name = "".join(w[:1].upper() + w[1:] for w in words(text))[:MAX_IDENTIFIER_LENGTH] or fallback
     return safe_identifier(name)
 
 
