@@ -307,7 +307,7 @@ def _import_everything(root: Path, name: str) -> None:
 def test_hostile_text_never_becomes_code(
     fast_black: Path, file_format: str, spec: dict[str, Any], import_it: bool
 ) -> None:
-    """2 × 250 random hostile specs (as JSON and as YAML, so both readers are attacked, and the
+    """2 x 250 random hostile specs (as JSON and as YAML, so both readers are attacked, and the
     two halves run on both xdist workers); about one in ten is also imported."""
     _check_package(spec, fast_black, import_it=import_it, file_format=file_format)
 
