@@ -76,11 +76,7 @@ def _resource_classes(package_dir: Path) -> dict[str, tuple[type, type]]:
         if module_file.stem == "__init__":
             continue
         module = __import__(f"{package.__name__}.resources.{module_file.stem}", fromlist=["*"])
-        classes = [
-            cls
-            for cls in vars(module).values()
-            if inspect.isclass(cls) and cls.__module__ == module.__name__
-        ]
+        classes = [cls for cls in vars(module).values() if inspect.isclass(cls) and cls.__module__ == module.__name__]
         sync = [c for c in classes if issubclass(c, base.SyncAPIResource)]
         async_ = [c for c in classes if issubclass(c, base.AsyncAPIResource)]
         assert len(sync) == 1 and len(async_) == 1, module_file
@@ -131,11 +127,10 @@ def test_spec_generates_every_operation(spec: Path, kibo_root: Path) -> None:
         count += len(methods)
         sent.extend(_routes_in_source(m) for m in methods.values())
     assert count == len(expected), f"{count} methods generated for {len(expected)} operations"
-    assert sorted(sent) == sorted(expected), (
-        "every (method, path) of the spec is sent by one method"
-    )
-    assert len(built.api.operations) == len(expected)
-    assert not [w for w in built.api.warnings if "dropped" in w]
+    assert sorted(sent) == sorted(expected), "every (method, path) of the spec is sent by one method"
+    assert built.operations == len(expected)
+    # No Kibo schema needs the last-resort escape hatch (a whole schema typed as Any).
+    assert not [w for w in built.warnings if "cannot be expressed" in w]
 
 
 def _black_check(package_dir: Path) -> subprocess.CompletedProcess[str]:
