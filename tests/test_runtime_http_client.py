@@ -120,3 +120,19 @@ def test_async_own_http_client_is_never_closed(kibo: ModuleType, server: KiboSer
     assert mine_closed is False
     assert owned_closed is True
     assert server.last().headers["x-async"] == "1"
+
+
+def test_my_http_client_is_not_changed(kibo: ModuleType, server: KiboServer) -> None:
+    # Its own headers and query parameters go with every request, merged with ours; it keeps them as they were.
+    http = httpx.Client(headers={"X-Mine": "1"}, params={"responseFields": "accessToken"})
+    before = (list(http.headers.multi_items()), str(http.params))
+    token = server.issue_app_token()
+    with kibo.Client(base_url=server.url, access_token=token, http_client=http) as c:
+        c.storefront_auth_ticket.create_anonymous_shopper_auth_ticket()
+        received = server.last()
+        assert received.headers["x-mine"] == "1" and received.headers["authorization"] == f"Bearer {token}"
+        assert received.query["responseFields"] == "accessToken"
+        c.storefront_auth_ticket.create_anonymous_shopper_auth_ticket(response_fields="refreshToken")
+        assert server.last().query["responseFields"] == "refreshToken"
+    assert (list(http.headers.multi_items()), str(http.params)) == before
+    http.close()
