@@ -52,10 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(summary.lines()))
             return 0
         if args.command == "check":
+            out = args.output or pipeline.default_output()
             if args.spec is None:
-                spec, out, name = pipeline.default_spec(), args.output or pipeline.default_output(), pipeline.DEFAULT_PACKAGE
+                spec, name = pipeline.default_spec(), pipeline.DEFAULT_PACKAGE
             else:
-                spec, out, name = args.spec, args.output or pipeline.default_output(), None
+                spec, name = args.spec, None
             drift = pipeline.check(spec, out, args.package_name or name)
             if drift:
                 print(f"check: {len(drift)} file(s) differ from what {spec} gives now:")

@@ -70,7 +70,8 @@ def test_snake_case_mapping_body_is_sent_with_wire_names(kibo: ModuleType, kibo_
             body={"username": "bob@example.com", "password": "pw-123456", "account_id": None}
         )
     record = server.last("POST", "/commerce/customer/authtickets")
-    assert record is not None and record.json == {"username": "bob@example.com", "password": "pw-123456", "accountId": None}
+    assert record is not None
+    assert record.json == {"username": "bob@example.com", "password": "pw-123456", "accountId": None}
 
 
 def test_async_client_round_trip(kibo: ModuleType, kibo_server_session: KiboServer) -> None:
