@@ -484,7 +484,7 @@ class _Builder:
         return ApiSpec(
             title=_text(info.get("title")) or self.package_name,
             version=str(info.get("version", "0.0.0")),
-            package_version=str(info.get("x-package-version") or info.get("version", "0.0.0")),
+            package_version=_package_version(info.get("x-package-version") or info.get("version", "0.0.0")),
             description=_text(info.get("description")),
             package_name=self.package_name,
             spec_filename=self.loaded.display_name,
@@ -636,6 +636,13 @@ def _default_fits(schema: Mapping[str, Any], default: Any) -> bool:
     if isinstance(default, bool) and "boolean" not in types:
         return False
     return any(isinstance(default, kinds) for kinds in allowed)
+
+
+def _package_version(raw: Any) -> str:
+    """The generated package's `__version__`: it is sent in the User-Agent header, so only the
+    characters a version needs (spec text like `1.0 "beta"\n` keeps its letters, digits, `.+-_`)."""
+    cleaned = re.sub(r"[^0-9A-Za-z.+_-]", "", str(raw))
+    return cleaned or "0.0.0"
 
 
 def _is_string_enum(schema: Any) -> bool:
