@@ -10,6 +10,8 @@ with Client(...) as client:
 from ._client import AsyncClient, Client
 from ._servers import SERVERS, ServerTemplate, ServerVariable
 from ._version import __spec_version__, __version__
+from .auth import AppTokenAuth
+from .auth import AsyncCustomerTicketAuth, CustomerTicketAuth
 from .errors import (
     APIConnectionError,
     APIError,
@@ -34,11 +36,14 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AppTokenAuth",
+    "AsyncCustomerTicketAuth",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
     "Client",
     "ConflictError",
+    "CustomerTicketAuth",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,7 +18,8 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._servers import SERVERS, pick_server
+from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
+from .auth import TOKEN_PATH, TOKEN_SERVERS, AppTokenAuth
 
 if TYPE_CHECKING:
     from .resources.storefront_auth_ticket import AsyncStorefrontAuthTicket, StorefrontAuthTicket
@@ -25,21 +27,100 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClient", "Client"]
 
+# Environment variables Kibo's SDKs read; arguments always win over them.
+ENV_API_HOST = "KIBO_API_HOST"
+ENV_AUTH_HOST = "KIBO_AUTH_HOST"
+ENV_CLIENT_ID = "KIBO_CLIENT_ID"
+ENV_CLIENT_SECRET = "KIBO_SHARED_SECRET"
 
-def _resolve_base_url(
-    base_url: str | None, server: int | str | None, variables: dict[str, str | None]
-) -> str:
-    if base_url is not None:
-        return base_url
-    return pick_server(server, SERVERS).resolve(variables)
+# (keyword argument, header, environment variable) of the context headers sent on every call.
+CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = (
+    ("tenant_id", "x-vol-tenant", "KIBO_TENANT"),
+    ("site_id", "x-vol-site", "KIBO_SITE"),
+    ("catalog", "x-vol-catalog", "KIBO_CATALOG"),
+    ("master_catalog", "x-vol-master-catalog", "KIBO_MASTER_CATALOG"),
+    ("locale", "x-vol-locale", "KIBO_LOCALE"),
+    ("currency", "x-vol-currency", "KIBO_CURRENCY"),
+    ("dataview_mode", "x-vol-dataview-mode", "KIBO_DATAVIEW_MODE"),
+)
 
 
-def _auth_headers(access_token: str | None, default_headers: Headers | None) -> dict[str, str]:
-    headers = dict(default_headers or {})
-    if access_token is not None:
-        # bearerAuth: the application token.
-        headers["Authorization"] = f"Bearer {access_token}"
-    return headers
+def _env(name: str) -> str | None:
+    if not name:
+        return None
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+class _Setup:
+    """What a client's arguments (and, where they are absent, the environment) resolve to."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        server: int | str | None,
+        variables: dict[str, str | None],
+        api_host: str | None,
+        auth_host: str | None,
+        context: dict[str, str | None],
+        access_token: str | None,
+        auth: httpx.Auth | None,
+        client_id: str | None,
+        client_secret: str | None,
+        default_headers: Headers | None,
+    ) -> None:
+        explicit = {k: v for k, v in variables.items() if v is not None}
+        if base_url is None and api_host is None and server is None and not explicit:
+            api_host = _env(ENV_API_HOST)
+        main: ServerTemplate | None
+        if base_url is None and api_host is None:
+            main = pick_server(server, SERVERS)
+            values: dict[str, str | None] = {
+                v.argument: variables.get(v.argument) or _env(v.env) for v in main.variables
+            }
+            self.base_url = main.resolve(values)
+        else:
+            if base_url is None:
+                assert api_host is not None
+                base_url = host_url(api_host, pick_server(server, SERVERS).url if SERVERS else "")
+            self.base_url = base_url.rstrip("/")
+            matched = match_server(self.base_url, SERVERS)
+            main, read_back = matched if matched is not None else (None, {})
+            values = {**read_back, **explicit}
+        self.variables = values
+        overrides: dict[str, str] = {}
+        auth_host = auth_host or _env(ENV_AUTH_HOST)
+        if auth_host is not None:
+            overrides = {s.url: host_url(auth_host, s.url) for s in TOKEN_SERVERS}
+        self.routing = ServerRouting(main, values, overrides)
+
+        headers: dict[str, str] = {}
+        for argument, header, env in CONTEXT_HEADERS:
+            value = context.get(argument) or values.get(argument) or _env(env)
+            if value is not None:
+                headers[header] = str(value)
+        if access_token is not None:
+            # bearerAuth: the application token.
+            headers["Authorization"] = f"Bearer {access_token}"
+        headers.update(default_headers or {})
+        self.headers = headers
+        self.auth = auth
+        if client_id is not None or client_secret is not None:
+            if access_token is not None or auth is not None:
+                raise ValueError(
+                    "pass either access_token=/auth= or client_id= and client_secret=, not both"
+                )
+        elif access_token is None and auth is None:
+            client_id, client_secret = _env(ENV_CLIENT_ID), _env(ENV_CLIENT_SECRET)
+        if client_id is not None or client_secret is not None:
+            if not client_id or not client_secret:
+                raise ValueError(
+                    "the application token needs both client_id=... and client_secret=..."
+                    f" (or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET})"
+                )
+            token_base = self.routing.base_url(TOKEN_SERVERS)
+            self.auth = AppTokenAuth(client_id, client_secret, token_url=token_base + TOKEN_PATH)
 
 
 def _error_model() -> type[pydantic.BaseModel] | None:
@@ -64,41 +145,81 @@ class Client(SyncAPIClient):
         tenant_id: str | None = None,
         site_id: str | None = None,
         env: str | None = None,
+        api_host: str | None = None,
+        catalog: str | None = None,
+        master_catalog: str | None = None,
+        locale: str | None = None,
+        currency: str | None = None,
+        dataview_mode: str | None = None,
+        auth_host: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         """Connect to Kibo Storefront Auth Tickets.
 
         base_url: the API root; by default built from `SERVERS[server]` and the server variables
-            (tenant_id=..., default 0)
-            (site_id=..., default 0)
-            (env=..., default sb)
+            (tenant_id=... or $KIBO_TENANT)
+            (site_id=... or $KIBO_SITE)
+            (env=... or $KIBO_API_ENV, default sb)
+        api_host: the API host (`t1234-s5678.sandbox.mozu.com`) instead of base_url; or $KIBO_API_HOST
+            when no server argument is given.
+        Context headers, sent on every call (argument, else environment variable):
+            tenant_id -> x-vol-tenant ($KIBO_TENANT)
+            site_id -> x-vol-site ($KIBO_SITE)
+            catalog -> x-vol-catalog ($KIBO_CATALOG)
+            master_catalog -> x-vol-master-catalog ($KIBO_MASTER_CATALOG)
+            locale -> x-vol-locale ($KIBO_LOCALE)
+            currency -> x-vol-currency ($KIBO_CURRENCY)
+            dataview_mode -> x-vol-dataview-mode ($KIBO_DATAVIEW_MODE)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
+        client_id, client_secret: fetch, cache and renew the application token (`auth.AppTokenAuth`);
+            else $KIBO_CLIENT_ID and $KIBO_SHARED_SECRET when neither access_token nor auth is given.
+        auth_host: host or URL of the application-token operation (default from the spec, or
+            $KIBO_AUTH_HOST).
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        super().__init__(
-            base_url=_resolve_base_url(
-                base_url,
-                server,
-                {
-                    "tenant_id": tenant_id,
-                    "site_id": site_id,
-                    "env": env,
-                },
-            ),
+        setup = _Setup(
+            base_url=base_url,
+            server=server,
+            variables={
+                "tenant_id": tenant_id,
+                "site_id": site_id,
+                "env": env,
+            },
+            api_host=api_host,
+            auth_host=auth_host,
+            context={
+                "catalog": catalog,
+                "master_catalog": master_catalog,
+                "locale": locale,
+                "currency": currency,
+                "dataview_mode": dataview_mode,
+            },
+            access_token=access_token,
             auth=auth,
+            client_id=client_id,
+            client_secret=client_secret,
+            default_headers=default_headers,
+        )
+
+        super().__init__(
+            base_url=setup.base_url,
+            auth=setup.auth,
             timeout=timeout,
             max_retries=max_retries,
-            default_headers=_auth_headers(access_token, default_headers),
+            default_headers=setup.headers,
             http_client=http_client,
         )
-        self._server_variables = {
-            "tenant_id": tenant_id,
-            "site_id": site_id,
-            "env": env,
-        }
+        self._server_variables = setup.variables
+        self._routing = setup.routing
+
+    def operation_base_url(self, servers: tuple[ServerTemplate, ...]) -> str:
+        """Base URL of an operation that declares its own servers (e.g. an auth host)."""
+        return self._routing.base_url(servers)
 
     def _error_model(self) -> type[pydantic.BaseModel] | None:
         return _error_model()
@@ -134,41 +255,81 @@ class AsyncClient(AsyncAPIClient):
         tenant_id: str | None = None,
         site_id: str | None = None,
         env: str | None = None,
+        api_host: str | None = None,
+        catalog: str | None = None,
+        master_catalog: str | None = None,
+        locale: str | None = None,
+        currency: str | None = None,
+        dataview_mode: str | None = None,
+        auth_host: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Connect to Kibo Storefront Auth Tickets.
 
         base_url: the API root; by default built from `SERVERS[server]` and the server variables
-            (tenant_id=..., default 0)
-            (site_id=..., default 0)
-            (env=..., default sb)
+            (tenant_id=... or $KIBO_TENANT)
+            (site_id=... or $KIBO_SITE)
+            (env=... or $KIBO_API_ENV, default sb)
+        api_host: the API host (`t1234-s5678.sandbox.mozu.com`) instead of base_url; or $KIBO_API_HOST
+            when no server argument is given.
+        Context headers, sent on every call (argument, else environment variable):
+            tenant_id -> x-vol-tenant ($KIBO_TENANT)
+            site_id -> x-vol-site ($KIBO_SITE)
+            catalog -> x-vol-catalog ($KIBO_CATALOG)
+            master_catalog -> x-vol-master-catalog ($KIBO_MASTER_CATALOG)
+            locale -> x-vol-locale ($KIBO_LOCALE)
+            currency -> x-vol-currency ($KIBO_CURRENCY)
+            dataview_mode -> x-vol-dataview-mode ($KIBO_DATAVIEW_MODE)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
+        client_id, client_secret: fetch, cache and renew the application token (`auth.AppTokenAuth`);
+            else $KIBO_CLIENT_ID and $KIBO_SHARED_SECRET when neither access_token nor auth is given.
+        auth_host: host or URL of the application-token operation (default from the spec, or
+            $KIBO_AUTH_HOST).
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        super().__init__(
-            base_url=_resolve_base_url(
-                base_url,
-                server,
-                {
-                    "tenant_id": tenant_id,
-                    "site_id": site_id,
-                    "env": env,
-                },
-            ),
+        setup = _Setup(
+            base_url=base_url,
+            server=server,
+            variables={
+                "tenant_id": tenant_id,
+                "site_id": site_id,
+                "env": env,
+            },
+            api_host=api_host,
+            auth_host=auth_host,
+            context={
+                "catalog": catalog,
+                "master_catalog": master_catalog,
+                "locale": locale,
+                "currency": currency,
+                "dataview_mode": dataview_mode,
+            },
+            access_token=access_token,
             auth=auth,
+            client_id=client_id,
+            client_secret=client_secret,
+            default_headers=default_headers,
+        )
+
+        super().__init__(
+            base_url=setup.base_url,
+            auth=setup.auth,
             timeout=timeout,
             max_retries=max_retries,
-            default_headers=_auth_headers(access_token, default_headers),
+            default_headers=setup.headers,
             http_client=http_client,
         )
-        self._server_variables = {
-            "tenant_id": tenant_id,
-            "site_id": site_id,
-            "env": env,
-        }
+        self._server_variables = setup.variables
+        self._routing = setup.routing
+
+    def operation_base_url(self, servers: tuple[ServerTemplate, ...]) -> str:
+        """Base URL of an operation that declares its own servers (e.g. an auth host)."""
+        return self._routing.base_url(servers)
 
     def _error_model(self) -> type[pydantic.BaseModel] | None:
         return _error_model()

@@ -214,18 +214,21 @@ class StorefrontAuthTicket(SyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        self._client.request(
-            FinalRequestOptions(
-                "POST",
-                "/commerce/customer/authtickets/2fa/request",
-                query={
-                    "responseFields": response_fields,
-                },
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            self._client.request(
+                FinalRequestOptions(
+                    "POST",
+                    "/commerce/customer/authtickets/2fa/request",
+                    query={
+                        "responseFields": response_fields,
+                    },
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
     def two_factor_auth(
@@ -286,19 +289,22 @@ class StorefrontAuthTicket(SyncAPIResource):
             body: OtpRequest (application/json) or a mapping with the same fields
         """
 
-        self._client.request(
-            FinalRequestOptions(
-                "POST",
-                "/commerce/customer/authtickets/otp/request",
-                query={
-                    "responseFields": response_fields,
-                },
-                json_body=None if body is None else to_jsonable(body, OtpRequest),
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            self._client.request(
+                FinalRequestOptions(
+                    "POST",
+                    "/commerce/customer/authtickets/otp/request",
+                    query={
+                        "responseFields": response_fields,
+                    },
+                    json_body=None if body is None else to_jsonable(body, OtpRequest),
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
     def otp_auth(
@@ -532,18 +538,21 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        await self._client.request(
-            FinalRequestOptions(
-                "POST",
-                "/commerce/customer/authtickets/2fa/request",
-                query={
-                    "responseFields": response_fields,
-                },
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            await self._client.request(
+                FinalRequestOptions(
+                    "POST",
+                    "/commerce/customer/authtickets/2fa/request",
+                    query={
+                        "responseFields": response_fields,
+                    },
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
     async def two_factor_auth(
@@ -604,19 +613,22 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
             body: OtpRequest (application/json) or a mapping with the same fields
         """
 
-        await self._client.request(
-            FinalRequestOptions(
-                "POST",
-                "/commerce/customer/authtickets/otp/request",
-                query={
-                    "responseFields": response_fields,
-                },
-                json_body=None if body is None else to_jsonable(body, OtpRequest),
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            await self._client.request(
+                FinalRequestOptions(
+                    "POST",
+                    "/commerce/customer/authtickets/otp/request",
+                    query={
+                        "responseFields": response_fields,
+                    },
+                    json_body=None if body is None else to_jsonable(body, OtpRequest),
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
     async def otp_auth(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,7 +18,7 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._servers import SERVERS, pick_server
+from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
 
 if TYPE_CHECKING:
     from .resources.carts import AsyncCarts, Carts
@@ -25,21 +26,66 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClient", "Client"]
 
-
-def _resolve_base_url(
-    base_url: str | None, server: int | str | None, variables: dict[str, str | None]
-) -> str:
-    if base_url is not None:
-        return base_url
-    return pick_server(server, SERVERS).resolve(variables)
+# (keyword argument, header, environment variable) of the context headers sent on every call.
+CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = ()
 
 
-def _auth_headers(access_token: str | None, default_headers: Headers | None) -> dict[str, str]:
-    headers = dict(default_headers or {})
-    if access_token is not None:
-        # bearerAuth: the application token.
-        headers["Authorization"] = f"Bearer {access_token}"
-    return headers
+def _env(name: str) -> str | None:
+    if not name:
+        return None
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+class _Setup:
+    """What a client's arguments (and, where they are absent, the environment) resolve to."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        server: int | str | None,
+        variables: dict[str, str | None],
+        api_host: str | None,
+        auth_host: str | None,
+        context: dict[str, str | None],
+        access_token: str | None,
+        auth: httpx.Auth | None,
+        client_id: str | None,
+        client_secret: str | None,
+        default_headers: Headers | None,
+    ) -> None:
+        explicit = {k: v for k, v in variables.items() if v is not None}
+        main: ServerTemplate | None
+        if base_url is None and api_host is None:
+            main = pick_server(server, SERVERS)
+            values: dict[str, str | None] = {
+                v.argument: variables.get(v.argument) or _env(v.env) for v in main.variables
+            }
+            self.base_url = main.resolve(values)
+        else:
+            if base_url is None:
+                assert api_host is not None
+                base_url = host_url(api_host, pick_server(server, SERVERS).url if SERVERS else "")
+            self.base_url = base_url.rstrip("/")
+            matched = match_server(self.base_url, SERVERS)
+            main, read_back = matched if matched is not None else (None, {})
+            values = {**read_back, **explicit}
+        self.variables = values
+        overrides: dict[str, str] = {}
+        self.routing = ServerRouting(main, values, overrides)
+
+        headers: dict[str, str] = {}
+        for argument, header, env in CONTEXT_HEADERS:
+            value = context.get(argument) or values.get(argument) or _env(env)
+            if value is not None:
+                headers[header] = str(value)
+        if access_token is not None:
+            # bearerAuth: the application token.
+            headers["Authorization"] = f"Bearer {access_token}"
+        headers.update(default_headers or {})
+        self.headers = headers
+        self.auth = auth
 
 
 def _error_model() -> type[pydantic.BaseModel] | None:
@@ -74,23 +120,36 @@ class Client(SyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        super().__init__(
-            base_url=_resolve_base_url(
-                base_url,
-                server,
-                {
-                    "region": region,
-                },
-            ),
+        setup = _Setup(
+            base_url=base_url,
+            server=server,
+            variables={
+                "region": region,
+            },
+            api_host=None,
+            auth_host=None,
+            context={},
+            access_token=access_token,
             auth=auth,
+            client_id=None,
+            client_secret=None,
+            default_headers=default_headers,
+        )
+
+        super().__init__(
+            base_url=setup.base_url,
+            auth=setup.auth,
             timeout=timeout,
             max_retries=max_retries,
-            default_headers=_auth_headers(access_token, default_headers),
+            default_headers=setup.headers,
             http_client=http_client,
         )
-        self._server_variables = {
-            "region": region,
-        }
+        self._server_variables = setup.variables
+        self._routing = setup.routing
+
+    def operation_base_url(self, servers: tuple[ServerTemplate, ...]) -> str:
+        """Base URL of an operation that declares its own servers (e.g. an auth host)."""
+        return self._routing.base_url(servers)
 
     def _error_model(self) -> type[pydantic.BaseModel] | None:
         return _error_model()
@@ -136,23 +195,36 @@ class AsyncClient(AsyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        super().__init__(
-            base_url=_resolve_base_url(
-                base_url,
-                server,
-                {
-                    "region": region,
-                },
-            ),
+        setup = _Setup(
+            base_url=base_url,
+            server=server,
+            variables={
+                "region": region,
+            },
+            api_host=None,
+            auth_host=None,
+            context={},
+            access_token=access_token,
             auth=auth,
+            client_id=None,
+            client_secret=None,
+            default_headers=default_headers,
+        )
+
+        super().__init__(
+            base_url=setup.base_url,
+            auth=setup.auth,
             timeout=timeout,
             max_retries=max_retries,
-            default_headers=_auth_headers(access_token, default_headers),
+            default_headers=setup.headers,
             http_client=http_client,
         )
-        self._server_variables = {
-            "region": region,
-        }
+        self._server_variables = setup.variables
+        self._routing = setup.routing
+
+    def operation_base_url(self, servers: tuple[ServerTemplate, ...]) -> str:
+        """Base URL of an operation that declares its own servers (e.g. an auth host)."""
+        return self._routing.base_url(servers)
 
     def _error_model(self) -> type[pydantic.BaseModel] | None:
         return _error_model()

@@ -46,10 +46,14 @@ class APIError(Exception):
     """Base class of every error this client raises."""
 
     message: str
+    """What went wrong, for people: never contains a token or a password."""
+    request: httpx.Request | None
+    """The request that failed, when there was one."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.request = request
 
 
 class APIConnectionError(APIError):
@@ -58,8 +62,7 @@ class APIConnectionError(APIError):
     def __init__(
         self, message: str = "Connection error.", *, request: httpx.Request | None = None
     ) -> None:
-        super().__init__(message)
-        self.request = request
+        super().__init__(message, request=request)
 
 
 class APITimeoutError(APIConnectionError):
@@ -75,14 +78,19 @@ class APIResponseValidationError(APIError):
     """A 2xx response whose body is not JSON or does not fit the spec's schema."""
 
     def __init__(self, message: str, *, response: httpx.Response, body: object = None) -> None:
-        super().__init__(message)
+        super().__init__(message, request=response.request)
         self.response = response
         self.status_code = response.status_code
         self.body = body
 
 
 class APIStatusError(APIError):
-    """A non-2xx response. `error` is the parsed error body when it fits the spec's error schema."""
+    """A non-2xx response (after retries).
+
+    status_code: the HTTP status; response: the `httpx.Response`; body: the decoded JSON body (or
+    its text when it is not JSON, None when empty); error: the body parsed into the spec's error
+    model when it fits, else None.
+    """
 
     def __init__(
         self,
@@ -92,7 +100,7 @@ class APIStatusError(APIError):
         body: object = None,
         error: ErrorModel | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, request=response.request)
         self.response = response
         self.status_code = response.status_code
         self.body = body
@@ -105,7 +113,8 @@ class APIStatusError(APIError):
             value: str | None = self.response.headers.get(header)
             if value:
                 return value
-        return None
+        from_body = self.body.get("correlationId") if isinstance(self.body, dict) else None
+        return from_body if isinstance(from_body, str) and from_body else None
 
 
 class BadRequestError(APIStatusError):

@@ -141,20 +141,23 @@ class Carts(SyncAPIResource):
             cart_id: path `cartId`
         """
 
-        self._client.request(
-            FinalRequestOptions(
-                "DELETE",
-                build_path(
-                    "/carts/{cartId}",
-                    {
-                        "cartId": cart_id,
-                    },
-                ),
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            self._client.request(
+                FinalRequestOptions(
+                    "DELETE",
+                    build_path(
+                        "/carts/{cartId}",
+                        {
+                            "cartId": cart_id,
+                        },
+                    ),
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
 
@@ -275,20 +278,23 @@ class AsyncCarts(AsyncAPIResource):
             cart_id: path `cartId`
         """
 
-        await self._client.request(
-            FinalRequestOptions(
-                "DELETE",
-                build_path(
-                    "/carts/{cartId}",
-                    {
-                        "cartId": cart_id,
-                    },
-                ),
-                cast_to=None,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
+        return cast(
+            "None",
+            await self._client.request(
+                FinalRequestOptions(
+                    "DELETE",
+                    build_path(
+                        "/carts/{cartId}",
+                        {
+                            "cartId": cart_id,
+                        },
+                    ),
+                    cast_to=None,
+                    extra_headers=extra_headers,
+                    extra_query=extra_query,
+                    timeout=timeout,
+                )
+            ),
         )
 
 
