@@ -8,8 +8,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+
+from tests.kibo_server import KiboServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "kibo_authtickets.yaml"
@@ -48,3 +51,22 @@ def tree_hash() -> Iterator[object]:
     from generator.emit import read_tree
 
     yield read_tree
+
+
+def models(kibo: ModuleType) -> ModuleType:
+    """The `models` module of a generated package."""
+    return importlib.import_module(kibo.__name__ + ".models")
+
+
+@pytest.fixture()
+def server(kibo_server_session: KiboServer) -> KiboServer:
+    """The shared loopback server, reset for this test."""
+    return kibo_server_session
+
+
+@pytest.fixture()
+def client(kibo: ModuleType, server: KiboServer) -> Iterator[Any]:
+    """A sync client of the committed package on `server`; retries do not really sleep."""
+    with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as c:
+        c._sleep = lambda seconds: None
+        yield c

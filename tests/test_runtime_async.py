@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import socket
 from collections.abc import Awaitable, Callable
@@ -12,12 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.conftest import models
 from tests.kibo_server import KiboServer
-
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
-
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
 T = TypeVar("T")

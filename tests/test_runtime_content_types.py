@@ -6,31 +6,14 @@ servers sometimes send none or a wrong one; the JSON body decides, not the heade
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.conftest import models
 from tests.kibo_server import KiboServer
-
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
-
-
-@pytest.fixture()
-def client(kibo: ModuleType, server: KiboServer) -> Iterator[Any]:
-    with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as c:
-        c._sleep = lambda seconds: None
-        yield c
 
 
 @pytest.mark.parametrize(

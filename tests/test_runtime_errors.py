@@ -5,7 +5,6 @@ Over real HTTP against the loopback Kibo server (`tests/kibo_server.py`).
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from types import ModuleType
@@ -15,19 +14,10 @@ import httpx
 import pydantic
 import pytest
 
+from tests.conftest import models
 from tests.kibo_server import KiboServer
 
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
-
-
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
 
 
 @pytest.fixture()

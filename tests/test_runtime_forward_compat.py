@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import import_fresh
+from tests.conftest import import_fresh, models
 from tests.kibo_server import KiboServer
 
 FUTURE_TICKET = {
@@ -24,10 +24,6 @@ FUTURE_TICKET = {
         "contacts": [{"id": 1, "firstName": "F", "pronouns": "they/them"}],  # unknown, in a list
     },
 }
-
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
 
 
 def test_unknown_fields_survive_a_round_trip(kibo: ModuleType) -> None:

@@ -7,16 +7,10 @@ from collections.abc import Generator
 from types import ModuleType
 
 import httpx
-import pytest
 
 from tests.kibo_server import KiboServer
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
 
 
 def test_own_http_client_is_used_and_never_closed(kibo: ModuleType, server: KiboServer) -> None:

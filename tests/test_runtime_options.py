@@ -4,7 +4,6 @@ headers, User-Agent and `with_options`, over real HTTP."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -15,18 +14,6 @@ from tests.kibo_server import KiboServer
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
 REFRESH = "/commerce/customer/authtickets/refresh"
 OPTIONS = ("extra_headers", "extra_query", "timeout")
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
-
-
-@pytest.fixture()
-def client(kibo: ModuleType, server: KiboServer) -> Iterator[Any]:
-    with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as c:
-        c._sleep = lambda seconds: None
-        yield c
 
 
 def resource_classes(kibo: ModuleType) -> list[type]:

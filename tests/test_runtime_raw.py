@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import models
 from tests.kibo_server import KiboServer
-
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
-
-
-@pytest.fixture()
-def client(kibo: ModuleType, server: KiboServer) -> Iterator[Any]:
-    with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as c:
-        c._sleep = lambda seconds: None
-        yield c
 
 
 def test_raw_response_exposes_the_http_response(

@@ -6,7 +6,6 @@ and clock (`client._retry.clock`) are its documented test hooks.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import socket
 from collections.abc import Iterator
@@ -17,20 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import models
 from tests.kibo_server import KiboServer
-
-
-def models(kibo: ModuleType) -> ModuleType:
-    return importlib.import_module(kibo.__name__ + ".models")
-
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
 
 
 @pytest.fixture()

@@ -24,11 +24,6 @@ REFRESH = "/commerce/customer/authtickets/refresh"
 
 
 @pytest.fixture()
-def server(kibo_server_session: KiboServer) -> KiboServer:
-    return kibo_server_session
-
-
-@pytest.fixture()
 def app_token(server: KiboServer) -> str:
     return server.issue_app_token()
 
