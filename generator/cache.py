@@ -61,7 +61,8 @@ def jinja_bytecode_cache() -> Any:
     return jinja2.FileSystemBytecodeCache(str(directory / "jinja"))
 
 
-def _template_root() -> Path:
+def template_dir() -> Path:
+    """templates/ of a source checkout or editable install, else the copy inside a wheel."""
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "templates", here / "_templates"):
         if candidate.is_dir():
@@ -80,7 +81,7 @@ def _digest_tree(digest: hashlib._Hash, directory: Path, pattern: str) -> None:
 def templates_digest(version: str) -> str:
     """Fingerprint of templates/ and the generator version: any template edit changes the output."""
     digest = hashlib.sha256(version.encode())
-    _digest_tree(digest, _template_root(), "*")
+    _digest_tree(digest, template_dir(), "*")
     return digest.hexdigest()
 
 
@@ -112,7 +113,7 @@ def fingerprint(spec_path: Path, package_name: str | None, version: str) -> str 
     digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0{passes}\0".encode())
     digest.update(hashlib.sha256(spec_bytes).digest())
     _digest_tree(digest, Path(__file__).resolve().parent, "*.py")
-    _digest_tree(digest, _template_root(), "*")
+    _digest_tree(digest, template_dir(), "*")
     return digest.hexdigest()
 
 

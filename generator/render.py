@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from .cache import jinja_bytecode_cache
+from .cache import jinja_bytecode_cache, template_dir
 from .spec import ApiSpec
 from .surface import render_json as surface_json
 from .wiring import wiring
-
-TEMPLATE_DIR_CANDIDATES = (
-    Path(__file__).resolve().parent.parent / "templates",  # source checkout / editable install
-    Path(__file__).resolve().parent / "_templates",  # wheel install
-)
-
-
-def template_dir() -> Path:
-    for candidate in TEMPLATE_DIR_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("templates/ not found next to the generator package")
 
 
 def pyrepr(value: Any) -> str:
