@@ -66,24 +66,16 @@ RETRYABLE_STATUS = frozenset({408, 429})
 SECRET_NAMES = frozenset(
     re.sub(r"[^a-z0-9]", "", name.lower())
     for name in [
-        "accessToken",
         "access_token",
-        "client_secret",
-        "jwtAccessToken",
-        "otpCode",
-        "password",
-        "refreshToken",
-        "refresh_token",
-    ]
-    + [
-        "password",
         "accessToken",
-        "refreshToken",
-        "jwtAccessToken",
-        "client_secret",
-        "otpCode",
-        "x-vol-user-claims",
         "authorization",
+        "client_secret",
+        "jwtAccessToken",
+        "otpCode",
+        "password",
+        "refresh_token",
+        "refreshToken",
+        "x-vol-user-claims",
     ]
 )
 SECRET_HEADERS = frozenset(

@@ -65,16 +65,15 @@ RETRYABLE_STATUS = frozenset({408, 429})
 # Wire names whose values are secrets (from the spec), compared case- and separator-insensitively.
 SECRET_NAMES = frozenset(
     re.sub(r"[^a-z0-9]", "", name.lower())
-    for name in []
-    + [
-        "password",
+    for name in [
         "accessToken",
-        "refreshToken",
-        "jwtAccessToken",
-        "client_secret",
-        "otpCode",
-        "x-vol-user-claims",
         "authorization",
+        "client_secret",
+        "jwtAccessToken",
+        "otpCode",
+        "password",
+        "refreshToken",
+        "x-vol-user-claims",
     ]
 )
 SECRET_HEADERS = frozenset(
