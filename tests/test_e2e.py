@@ -9,17 +9,14 @@ import asyncio
 from datetime import datetime
 from types import ModuleType
 
+from .conftest import models as models_of
 from .kibo_server import KiboServer
-
-
-def _client(kibo: ModuleType, server: KiboServer) -> object:
-    return kibo.Client(base_url=server.url, access_token=server.issue_app_token(), max_retries=0)
 
 
 def test_all_four_operations_round_trip(kibo: ModuleType, kibo_server_session: KiboServer) -> None:
     server = kibo_server_session
     user = server.add_user("ada@example.com", "s3cret-pw", account_id=1001)
-    models = kibo.models
+    models = models_of(kibo)
     with kibo.Client(base_url=server.url, access_token=server.issue_app_token(), max_retries=0) as client:
         tickets = client.storefront_auth_ticket
 
