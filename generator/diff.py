@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
 from .naming import snake_case
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
+
+K = TypeVar("K", str, tuple[str, str])
 
 if TYPE_CHECKING:
     from .load import LoadedSpec
@@ -272,24 +274,14 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
     # Operations are the same operation when their route is (a new summary renames the method),
     # else when their method name is (the route moved).
     old_ops, new_ops = _all_operations(old), _all_operations(new)
-    pairs: list[tuple[tuple[str, str], tuple[str, str]]] = []
-    old_left, new_left = dict(old_ops), dict(new_ops)
-    new_by_route = {_route(op): key for key, op in new_ops.items()}
-    for key, op in old_ops.items():
-        target = new_by_route.get(_route(op))
-        if target is not None and target in new_left:
-            pairs.append((key, target))
-            del old_left[key], new_left[target]
-    for key in list(old_left):
-        if key in new_left:
-            pairs.append((key, key))
-            del old_left[key], new_left[key]
-
-    for (resource, name), op in new_left.items():
+    pairs, removed, added = _match(old_ops, new_ops, _route)
+    for resource, name in added:
+        op = new_ops[(resource, name)]
         out = _Changes(f"client.{resource}")
         out.compatible(f"{name}()", "added", f"new method ({op['method']} {op['path']})")
         changes += out.items
-    for (resource, name), op in old_left.items():
+    for resource, name in removed:
+        op = old_ops[(resource, name)]
         out = _Changes(f"client.{resource}")
         out.breaking(f"{name}()", "removed", f"method removed ({op['method']} {op['path']})")
         changes += out.items
@@ -330,26 +322,28 @@ def _operation(
     return out.items
 
 
+def _identity_of(*names: str) -> Callable[[Mapping[str, Any]], Hashable]:
+    """An identity made of some of an entry's fields."""
+    return lambda entry: tuple(entry.get(name) for name in names)
+
+
 def _match(
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
-    identity: tuple[str, ...],
+    old: Mapping[K, Mapping[str, Any]],
+    new: Mapping[K, Mapping[str, Any]],
+    identity: Callable[[Mapping[str, Any]], Hashable],
     shape: tuple[str, ...] = (),
-) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+) -> tuple[list[tuple[K, K]], list[K], list[K]]:
     """Pair entries keyed by Python name: by their wire identity first, then by Python name, then
     (a rename) one removed and one added entry of the same `shape` when neither has a rival.
 
     Returns (pairs, removed, added), each sorted.
     """
 
-    def key_of(entry: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(entry.get(k) for k in identity)
-
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[K, K]] = []
     old_left, new_left = dict(old), dict(new)
-    by_identity = {key_of(entry): key for key, entry in new.items()}
+    by_identity = {identity(entry): key for key, entry in new.items()}
     for key, entry in old.items():
-        target = by_identity.get(key_of(entry))
+        target = by_identity.get(identity(entry))
         if target is not None and target in new_left:
             pairs.append((key, target))
             del old_left[key], new_left[target]
@@ -373,7 +367,7 @@ def _match(
 
 
 def _parameters(out: _Changes, op: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    pairs, removed, added = _match(old, new, ("name", "in"), shape=("in", "required", "type"))
+    pairs, removed, added = _match(old, new, _identity_of("name", "in"), shape=("in", "required", "type"))
     for key in added:
         p = new[key]
         what = f"({p['in']} `{p['name']}`: {p['type']})"
@@ -476,7 +470,7 @@ def _fields(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any], usage
     # A model no operation uses may be built or read by the user's code: judge it both ways.
     sent = "request" in usage or not usage
     received = "response" in usage or not usage
-    pairs, removed, added = _match(old, new, ("alias",), shape=("required", "type"))
+    pairs, removed, added = _match(old, new, _identity_of("alias"), shape=("required", "type"))
     for key in added:
         field = new[key]
         required = bool(field["required"])
