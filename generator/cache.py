@@ -122,6 +122,14 @@ def _entry_path(key: str) -> Path | None:
     return None if directory is None else directory / f"{key}.json"
 
 
+def _files_digest(files: dict[str, bytes]) -> str:
+    """Checksum of an entry's files: a torn or edited cache file is a miss."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()
+
+
 def load(key: str) -> Entry | None:
     path = _entry_path(key)
     if path is None:
@@ -138,10 +146,7 @@ def load(key: str) -> Entry | None:
             models=int(data["models"]),
             warnings=tuple(str(w) for w in data["warnings"]),
         )
-        digest = hashlib.sha256()
-        for name in sorted(entry.files):
-            digest.update(name.encode() + b"\0" + entry.files[name] + b"\0")
-        if digest.hexdigest() != data.get("files_sha256"):
+        if _files_digest(entry.files) != data.get("files_sha256"):
             return None
         os.utime(path)  # recently used: kept by the pruning in store()
         return entry
@@ -154,9 +159,6 @@ def store(key: str, entry: Entry) -> None:
     path = _entry_path(key)
     if path is None:
         return
-    digest = hashlib.sha256()
-    for name in sorted(entry.files):
-        digest.update(name.encode() + b"\0" + entry.files[name] + b"\0")
     try:
         text = json.dumps(
             {
@@ -167,7 +169,7 @@ def store(key: str, entry: Entry) -> None:
                 "resources": entry.resources,
                 "models": entry.models,
                 "warnings": list(entry.warnings),
-                "files_sha256": digest.hexdigest(),
+                "files_sha256": _files_digest(entry.files),
                 "files": {name: data.decode("utf-8") for name, data in sorted(entry.files.items())},
             }
         )

@@ -12,7 +12,7 @@ edit of the output, the spec, the templates or the generator is seen.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,14 +47,10 @@ def templates_digest() -> str:
 
 
 @dataclass(frozen=True)
-class Built:
-    files: dict[str, bytes]  # relative to the package directory
-    package_name: str
-    operations: int
-    resources: int
-    models: int
-    warnings: tuple[str, ...] = ()
-    # The IR, None when the files came from the cache.
+class Built(_cache.Entry):
+    """What a build produced: the cached part (files relative to the package dir, counts, warnings)
+    and the IR, which is None when the files came from the cache."""
+
     api: ApiSpec | None = field(default=None, compare=False)
 
 
@@ -131,27 +127,10 @@ def build_cached(spec_path: Path, package_name: str | None = None) -> Built:
     if key is not None:
         hit = _cache.load(key)
         if hit is not None:
-            return Built(
-                files=hit.files,
-                package_name=hit.package_name,
-                operations=hit.operations,
-                resources=hit.resources,
-                models=hit.models,
-                warnings=hit.warnings,
-            )
+            return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
     built = build_package(spec_path, package_name)
     if key is not None:
-        _cache.store(
-            key,
-            _cache.Entry(
-                files=built.files,
-                package_name=built.package_name,
-                operations=built.operations,
-                resources=built.resources,
-                models=built.models,
-                warnings=built.warnings,
-            ),
-        )
+        _cache.store(key, built)
     return built
 
 
