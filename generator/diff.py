@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
-from .naming import snake_case
+from .naming import package_name_for
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
 
 K = TypeVar("K", str, tuple[str, str])
@@ -634,8 +634,7 @@ def diff_specs(old_spec: Path, new_spec: Path, package_name: str | None = None) 
     if problems:
         raise SpecError(problems)
     if package_name is None:
-        title = str((loaded[1].document.get("info") or {}).get("title") or "")
-        package_name = snake_case(title, fallback="api_client")
+        package_name = package_name_for(loaded[1].document.get("info"))
     surfaces: list[Surface] = []
     for spec in loaded:
         try:

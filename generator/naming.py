@@ -49,6 +49,13 @@ def safe_identifier(name: str) -> str:
     return name
 
 
+def package_name_for(info: object) -> str:
+    """The package a spec asks for: `info.x-package-name`, else derived from `info.title`."""
+    fields = info if isinstance(info, dict) else {}
+    wanted = fields.get("x-package-name") or fields.get("title") or ""
+    return snake_case(str(wanted), fallback="api_client")
+
+
 def method_name(summary: str | None, method: str, path: str) -> str:
     """Method name from the summary (Kibo has no operationId), else from METHOD + path."""
     if summary and words(summary):

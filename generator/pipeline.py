@@ -54,12 +54,6 @@ class Built(_cache.Entry):
     api: ApiSpec | None = field(default=None, compare=False)
 
 
-def package_name_for(title: str) -> str:
-    from .naming import snake_case
-
-    return snake_case(title, fallback="api_client")
-
-
 def _validator_warnings(spec_path: Path) -> tuple[str, ...]:
     """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError."""
     from .load import load_spec
@@ -79,6 +73,7 @@ def build_package(spec_path: Path, package_name: str | None = None) -> Built:
     from .errors import SpecError
     from .load import load_spec
     from .models import generate_models
+    from .naming import package_name_for
     from .render import render_package
 
     validation: Forked | None = None
@@ -90,9 +85,7 @@ def build_package(spec_path: Path, package_name: str | None = None) -> Built:
     try:
         loaded = load_spec(spec_path, validate=validation is None)
         if package_name is None:
-            package_name = package_name_for(
-                str((loaded.document.get("info") or {}).get("title") or "")
-            )
+            package_name = package_name_for(loaded.document.get("info"))
         api = build_api(loaded, package_name)
         models_source = generate_models(api)
         rendered = render_package(api, models_source, __version__, templates_digest())

@@ -69,6 +69,14 @@ def test_generate_any_spec_into_a_directory(tmp_path: Path) -> None:
     assert (tmp_path / "mini_shop" / "_client.py").is_file()  # derived from info.title
 
 
+def test_package_name_from_the_spec(tmp_path: Path) -> None:
+    # Our spec names its package (info.x-package-name), so every command agrees on it.
+    assert run_cli("generate", str(SPEC), "-o", str(tmp_path)).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kibo_authtickets"]
+    result = run_cli("check", str(SPEC))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_check_of_another_spec_and_output(tmp_path: Path) -> None:
     mini = ROOT / "tests" / "fixtures" / "mini.yaml"
     assert run_cli("generate", str(mini), "-o", str(tmp_path)).returncode == 0

@@ -4,7 +4,7 @@ import keyword
 
 import pytest
 
-from generator.naming import NameAllocator, method_name, pascal_case, snake_case
+from generator.naming import NameAllocator, method_name, package_name_for, pascal_case, snake_case
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,11 @@ def test_method_names_from_summary_then_route() -> None:
 def test_collisions_get_deterministic_suffixes() -> None:
     names = NameAllocator(reserved={"body"})
     assert [names.allocate(n) for n in ["body", "a", "a", "a"]] == ["body_2", "a", "a_2", "a_3"]
+
+
+def test_package_name_from_the_spec_info() -> None:
+    assert package_name_for({"title": "Kibo Storefront Auth Tickets"}) == "kibo_storefront_auth_tickets"
+    assert package_name_for({"title": "x", "x-package-name": "kibo_authtickets"}) == "kibo_authtickets"
+    assert package_name_for({"x-package-name": '"; import os #'}) == "import_os"
+    assert package_name_for({"x-package-name": "class"}) == "class_"
+    assert package_name_for(None) == "api_client"
