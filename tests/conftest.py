@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -70,3 +71,10 @@ def client(kibo: ModuleType, server: KiboServer) -> Iterator[Any]:
     with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as c:
         c._sleep = lambda seconds: None
         yield c
+
+
+@pytest.fixture()
+def no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove KIBO_* variables for one test (the client falls back to them)."""
+    for name in [n for n in os.environ if n.startswith("KIBO_")]:
+        monkeypatch.delenv(name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from types import ModuleType
 
@@ -18,10 +17,8 @@ ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
 SECRET = "app-shared-secret-0123456789"
 
 
-@pytest.fixture(autouse=True)
-def _no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("KIBO_")]:
-        monkeypatch.delenv(name)
+# Kibo's environment variables of the machine running the tests must not leak in.
+pytestmark = pytest.mark.usefixtures("no_kibo_env")
 
 
 def test_client_fetches_caches_and_sends_the_app_token(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -21,10 +20,8 @@ PASSWORD = "s3cret-Passw0rd!"
 APP_SECRET = "app-secret-for-the-login-test"
 
 
-@pytest.fixture(autouse=True)
-def _no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("KIBO_")]:
-        monkeypatch.delenv(name)
+# Kibo's environment variables of the machine running the tests must not leak in.
+pytestmark = pytest.mark.usefixtures("no_kibo_env")
 
 
 @pytest.fixture()

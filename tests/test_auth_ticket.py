@@ -21,12 +21,8 @@ CURRENT = "/commerce/customer/accounts/current"
 ACCESS_TTL = 1800.0  # the server's default access-token lifetime
 
 
-@pytest.fixture(autouse=True)
-def _no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in [n for n in os.environ if n.startswith("KIBO_")]:
-        monkeypatch.delenv(name)
+# Kibo's environment variables of the machine running the tests must not leak in.
+pytestmark = pytest.mark.usefixtures("no_kibo_env")
 
 
 @pytest.fixture()

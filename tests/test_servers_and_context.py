@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -15,10 +14,8 @@ from .conftest import ROOT
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
 
 
-@pytest.fixture(autouse=True)
-def _no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("KIBO_")]:
-        monkeypatch.delenv(name)
+# Kibo's environment variables of the machine running the tests must not leak in.
+pytestmark = pytest.mark.usefixtures("no_kibo_env")
 
 
 def test_servers_list_every_template(kibo: ModuleType) -> None:
