@@ -390,7 +390,12 @@ def main(argv: list[str] | None = None) -> int:
                 cold, anchor = median(gen.ours_cold), median(gen.opc_cold)
                 if name in COLD_TARGET_SPECS:
                     ours_cell = fmt_s(cold) if gen.ours_cold else f"failed: {gen.ours_error}"
-                    anchor_cell = fmt_s(anchor) if gen.opc_cold else f"failed: {gen.opc_error}"
+                    if gen.opc_cold:
+                        anchor_cell = fmt_s(anchor)
+                    elif gen.opc_error == "not installed":
+                        anchor_cell = "not installed (`pip install -e .[bench]`)"
+                    else:
+                        anchor_cell = f"failed: {gen.opc_error}"
                     if gen.opc_warnings:
                         anchor_cell += " (warnings: some endpoints dropped)"
                     ops = f"{gen.operations} ops" if gen.operations else "?"

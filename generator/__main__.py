@@ -1,30 +1,44 @@
-"""CLI: `python -m generator [generate|check|diff]` (see API.md §1). Exit 0 ok, 1 drift, 2 bad input."""
+"""CLI: `python -m generator [generate|check|diff]` (see API.md §1). Exit 0 ok, 1 drift, 2 bad input
+or an output that cannot be written (disk full, read-only, closed pipe); never a traceback for those."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .errors import SpecError
+from .limits import DEFAULT_MAX_SPEC_BYTES, Limits
+from .safe import escape_controls
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m generator",
-        description="Generate a typed Python client from an OpenAPI 3 document. "
-        "With no command: regenerate generated/ from spec/.",
+        description="Generate a typed Python client from an OpenAPI 3 document. With no command: regenerate "
+        "the project's package ([tool.kibo-codegen] in pyproject.toml, else this checkout's spec/ → generated/).",
     )
+    parser.add_argument("--version", action="version", version=f"kibo-codegen {__version__}")
+    _add_run_options(parser)
     commands = parser.add_subparsers(dest="command")
     generate = commands.add_parser("generate", help="generate a package from any OpenAPI 3.0/3.1 file")
     generate.add_argument("spec", type=Path)
     generate.add_argument("-o", "--output", type=Path, required=True, help="directory that receives NAME/")
-    generate.add_argument("--package-name", help="package name (default: derived from info.title)")
+    generate.add_argument(
+        "--package-name",
+        help="package name (default: the spec's info.x-package-name, else derived from info.title)",
+    )
+    _add_run_options(generate)
     check = commands.add_parser("check", help="exit 1 when the committed output differs from what the spec gives")
     check.add_argument("spec", type=Path, nargs="?")
     check.add_argument("-o", "--output", type=Path)
     check.add_argument("--package-name")
+    _add_limit_options(check)
     diff = commands.add_parser(
         "diff", help="what changed in the generated client's API: breaking or compatible changes"
     )
@@ -33,59 +47,139 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
     diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 on a breaking change")
     diff.add_argument("--package-name", help="for both sides (default: from NEW_SPEC's info.title)")
+    _add_limit_options(diff)
     return parser
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-spec-bytes",
+        type=int,
+        default=argparse.SUPPRESS,
+        help=f"largest spec (and $ref'd) file read, in bytes (default {DEFAULT_MAX_SPEC_BYTES})",
+    )
+    parser.add_argument(
+        "--ref-root",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="directory external $refs may reach (default: the spec's own directory)",
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="replace OUT/NAME even when it holds files the generator did not write",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print nothing but errors"
+    )
+    _add_limit_options(parser)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    max_bytes = getattr(args, "max_spec_bytes", DEFAULT_MAX_SPEC_BYTES)
+    if max_bytes <= 0:
+        raise SpecError.single("--max-spec-bytes", "must be a positive number of bytes")
+    return Limits(max_spec_bytes=max_bytes, ref_root=getattr(args, "ref_root", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from . import pipeline
-
     try:
-        if args.command is None:
-            summary = pipeline.generate(pipeline.default_spec(), pipeline.default_output(), pipeline.DEFAULT_PACKAGE)
-            _print_warnings(summary.warnings)
-            print("\n".join(summary.lines()))
-            return 0
-        if args.command == "generate":
-            summary = pipeline.generate(args.spec, args.output, args.package_name)
-            _print_warnings(summary.warnings)
-            print("\n".join(summary.lines()))
-            return 0
-        if args.command == "check":
-            out = args.output or pipeline.default_output()
-            if args.spec is None:
-                spec, name = pipeline.default_spec(), pipeline.DEFAULT_PACKAGE
-            else:
-                spec, name = args.spec, None
-            drift = pipeline.check(spec, out, args.package_name or name)
-            if drift:
-                print(f"check: {len(drift)} file(s) differ from what {spec} gives now:")
-                for path in drift:
-                    print(f"  {path}")
-                print("run `python -m generator` to regenerate")
-                return 1
-            print("check: generated output is up to date")
-            return 0
-        if args.command == "diff":
-            return _diff(args)
+        return _run(args)
     except SpecError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            _print_error(str(problem))
         return 2
+    except BrokenPipeError:
+        # The reader went away (`... | head`): nothing more can be said; keep Python's exit quiet.
+        _silence_stdout()
+        return 2
+    except RecursionError:
+        _print_error("error: the spec is nested too deeply to process")
+        return 2
+    except OSError as exc:
+        place = exc.filename if exc.filename is not None else "output"
+        reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
+        _print_error(f"error: {place}: {reason}")
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import pipeline
+
+    quiet = bool(getattr(args, "quiet", False))
+    limits = _limits(args)
+    if args.command is None or args.command == "generate":
+        if args.command is None:
+            from .project import find_project
+
+            project = find_project(Path.cwd())
+            spec, out, name = project.spec, project.output, project.package_name
+        else:
+            spec, out, name = args.spec, args.output, args.package_name
+        summary = pipeline.generate(
+            spec, out, name, limits=limits, force=bool(getattr(args, "force", False)), quiet=quiet
+        )
+        if not quiet:
+            _print_warnings(summary.warnings)
+            _print_lines(summary.lines())
+        return 0
+    if args.command == "check":
+        spec, out, name = args.spec, args.output, args.package_name
+        if spec is None:
+            from .project import find_project
+
+            project = find_project(Path.cwd())
+            spec, out, name = project.spec, out or project.output, name or project.package_name
+        elif out is None:
+            out = pipeline.default_output()
+        drift = pipeline.check(spec, out, name, limits=limits)
+        if drift:
+            print(escape_controls(f"check: {len(drift)} file(s) differ from what {spec} gives now:"))
+            for path in drift:
+                print(f"  {escape_controls(path)}")
+            print("run `python -m generator` to regenerate")
+            return 1
+        print("check: generated output is up to date")
+        return 0
+    if args.command == "diff":
+        from .diff import diff_specs
+
+        report = diff_specs(args.old_spec, args.new_spec, args.package_name, limits=limits)
+        if args.format == "json":
+            print(report.to_json(), end="")
+        else:
+            _print_lines(report.text().splitlines())
+        return 1 if args.fail_on_breaking and report.breaking else 0
     return 2
 
 
-def _diff(args: argparse.Namespace) -> int:
-    from .diff import diff_specs
-
-    report = diff_specs(args.old_spec, args.new_spec, args.package_name)
-    print(report.to_json() if args.format == "json" else report.text(), end="")
-    return 1 if args.fail_on_breaking and report.breaking else 0
+def _print_error(line: str) -> None:
+    """One `error:` line on stderr; spec text in it cannot move the cursor or recolour the terminal."""
+    with contextlib.suppress(OSError):
+        print(escape_controls(line), file=sys.stderr)
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:
     for warning in warnings:
-        print(warning, file=sys.stderr)
+        print(escape_controls(warning), file=sys.stderr)
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(escape_controls(line))
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

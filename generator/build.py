@@ -13,14 +13,25 @@ from typing import Any
 
 from .errors import Problem, SpecError
 from .load import HTTP_METHODS, LoadedSpec, escape_pointer_part, pointer, resolve_pointer, where
-from .naming import NameAllocator, method_name, pascal_case, snake_case
+from .naming import (
+    NameAllocator,
+    method_name,
+    package_name_for,
+    package_name_problem,
+    pascal_case,
+    snake_case,
+)
+from .safe import Identifier, TypeExpr
 from .spec import (
     ApiSpec,
+    HttpMethod,
     Operation,
     Parameter,
+    ParameterLocation,
     RequestBody,
     Resource,
     Response,
+    SchemeType,
     SecurityScheme,
     Server,
     ServerVariable,
@@ -87,7 +98,7 @@ def _text(value: Any) -> str:
 
 
 class _Builder:
-    def __init__(self, loaded: LoadedSpec, package_name: str) -> None:
+    def __init__(self, loaded: LoadedSpec, package_name: Identifier) -> None:
         self.loaded = loaded
         self.document = loaded.document
         self.package_name = package_name
@@ -253,10 +264,14 @@ class _Builder:
             spec = self.deref(spec)
             if not isinstance(spec, dict):
                 continue
+            try:
+                scheme_type = SchemeType(spec.get("type"))
+            except ValueError:
+                scheme_type = SchemeType.UNKNOWN  # never written as code; the scheme is just not wired
             schemes.append(
                 SecurityScheme(
                     name=str(name),
-                    type=_text(spec.get("type")),
+                    type=scheme_type,
                     scheme=_text(spec.get("scheme")).lower(),
                     location=_text(spec.get("in")),
                     parameter_name=_text(spec.get("name")),
@@ -281,7 +296,16 @@ class _Builder:
                 self.problems.append(Problem(self.where([*parts, index]), "parameter without 'name' and 'in'"))
                 continue
             wire = str(spec["name"])
-            location = str(spec["in"])
+            try:
+                location = ParameterLocation(spec["in"])
+            except ValueError:
+                self.problems.append(
+                    Problem(
+                        self.where([*parts, index, "in"]),
+                        f"parameter 'in' must be one of {', '.join(m.value for m in ParameterLocation)}",
+                    )
+                )
+                continue
             schema = spec.get("schema")
             content = spec.get("content")
             if schema is None and isinstance(content, dict) and content:
@@ -295,8 +319,8 @@ class _Builder:
                     wire_name=wire,
                     py_name=allocator.allocate(snake_case(wire, fallback="param")),
                     location=location,
-                    required=bool(spec.get("required")) or location == "path",
-                    annotation=annotation,
+                    required=bool(spec.get("required")) or location is ParameterLocation.PATH,
+                    annotation=TypeExpr(annotation),
                     description=_text(spec.get("description")),
                     secret=is_secret(wire),
                 )
@@ -327,10 +351,10 @@ class _Builder:
         schema = (media or {}).get("schema") or {}
         json_like = "json" in media_type.lower() or media_type.startswith(("application/x-www-form", "multipart/"))
         annotation = self.annotation(schema, hoist_as=f"{op_pascal}Body") if json_like else "bytes"
-        model = annotation if annotation in self.model_class_names() else None
+        model = Identifier(annotation) if annotation in self.model_class_names() else None
         accepted = f"{annotation} | Mapping[str, Any]" if model else annotation
         return RequestBody(
-            annotation=accepted,
+            annotation=TypeExpr(accepted),
             model=model,
             content_type=media_type,
             required=bool(spec.get("required")),
@@ -367,7 +391,7 @@ class _Builder:
                     status=status_text,
                     description=_text(spec.get("description")),
                     content_types=tuple(content),
-                    annotation=annotation,
+                    annotation=TypeExpr(annotation),
                 )
             )
             if is_success and success is None:
@@ -428,7 +452,7 @@ class _Builder:
                     if isinstance(spec, dict):
                         merged[(str(spec.get("name")), str(spec.get("in")))] = spec
                 parameters = self.parameters(list(merged.values()), [*parts, "parameters"], py_name)
-                declared = {p.wire_name for p in parameters if p.location == "path"}
+                declared = {p.wire_name for p in parameters if p.location is ParameterLocation.PATH}
                 for name in _PATH_PARAMETER.findall(path):
                     if name not in declared:
                         self.warnings.append(
@@ -441,7 +465,7 @@ class _Builder:
                 servers = self.servers(op.get("servers"), [*parts, "servers"]) or path_servers
                 operations.append(
                     Operation(
-                        method=method.upper(),
+                        method=HttpMethod(method.upper()),
                         path=str(path),
                         py_name=py_name,
                         summary=_text(op.get("summary")),
@@ -451,7 +475,7 @@ class _Builder:
                         parameters=parameters,
                         body=body,
                         responses=responses,
-                        return_annotation=success,
+                        return_annotation=TypeExpr(success),
                         servers=servers if servers != self.servers(top_servers, ["servers"]) else (),
                         security=self.security(op.get("security")),
                         deprecated=bool(op.get("deprecated")),
@@ -459,7 +483,7 @@ class _Builder:
                 )
         return operations
 
-    def error_model(self, operations: list[Operation]) -> str | None:
+    def error_model(self, operations: list[Operation]) -> Identifier | None:
         """The schema most 4xx/5xx/default responses use: parsed into APIStatusError.error."""
         counts: Counter[str] = Counter()
         models = self.model_class_names()
@@ -470,7 +494,7 @@ class _Builder:
                     counts[response.annotation] += 1
         if not counts:
             return None
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        return Identifier(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
 
     def build(self) -> ApiSpec:
         info = self.document.get("info") or {}
@@ -494,7 +518,7 @@ class _Builder:
             security_schemes=schemes,
             default_security=self.security(self.document.get("security")) or (),
             error_model=self.error_model(operations),
-            model_names=tuple(sorted(self.model_class_names())),
+            model_names=tuple(Identifier(name) for name in sorted(self.model_class_names())),
             secret_wire_names=tuple(sorted(_secret_names(self.document))),
             models_document=models_document,
             warnings=tuple(self.warnings),
@@ -552,6 +576,10 @@ class _Builder:
             out: dict[str, Any] = {}
             for key, value in node.items():
                 here = (*trail, key)
+                if key not in _SCHEMA_KEYWORDS:
+                    if _names_python_code(key):
+                        warn(here, f"'{key}' would let the spec choose Python code (an import, a base class); removed")
+                    continue  # anything else datamodel-code-generator might read is dropped too
                 if key in _UNCHECKED_KEYWORDS:
                     warn(here, f"'{key}' is not checked by the generated models (values are accepted)")
                     continue
@@ -603,6 +631,34 @@ class _Builder:
             "paths": {},
             "components": {"schemas": copy.deepcopy(schemas)},
         }
+
+
+# The schema keywords handed to datamodel-code-generator; every other key is dropped. Some of its
+# extensions name Python code that models.py would import (`x-python-type`, `x-python-import`,
+# `customBasePath`, `customTypePath`, `x-is-base-class`): a whitelist keeps new ones out too.
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        *("type", "format", "title", "description", "default", "enum", "const", "nullable"),
+        *("readOnly", "writeOnly", "deprecated", "example", "examples", "$ref", "$comment"),
+        *("items", "prefixItems", "additionalItems", "additionalProperties", "properties"),
+        *("required", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$defs"),
+        *("definitions", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
+        *("multipleOf", "minLength", "maxLength", "pattern", "minItems", "maxItems"),
+        *("uniqueItems", "minProperties", "maxProperties", "patternProperties"),
+        *("propertyNames", "dependentSchemas", "dependentRequired", "unevaluatedProperties"),
+        *("unevaluatedItems", "contains", "minContains", "maxContains", "discriminator"),
+        *("contentMediaType", "contentEncoding", "externalDocs", "xml"),
+        *("x-enum-varnames", "x-enumNames", "x-enum-descriptions"),
+    }
+)
+
+
+def _names_python_code(key: str) -> bool:
+    lowered = key.lower()
+    return (
+        lowered.startswith(("x-python", "x-datamodel-code-generator", "x-is-"))
+        or lowered in {"custombasepath", "customtypepath", "repr"}
+    )
 
 
 # JSON Schema keywords the models do not check: dropped (the value is then less constrained).
@@ -723,5 +779,21 @@ def _route_shape(path: str) -> str:
     return _PATH_PARAMETER.sub("{}", _normalise_path(path))
 
 
-def build_api(loaded: LoadedSpec, package_name: str) -> ApiSpec:
-    return _Builder(loaded, package_name).build()
+def resolve_package_name(loaded: LoadedSpec, asked: str | None) -> Identifier:
+    """The package name: `--package-name` if given, else the spec's (`info.x-package-name`, else
+    derived from `info.title`); SpecError unless it is a safe, non-shadowing identifier."""
+    info = loaded.document.get("info")
+    name = asked if asked is not None else package_name_for(info)
+    problem = package_name_problem(name)
+    if problem is None:
+        return Identifier(name)
+    if asked is not None:
+        location = "--package-name"
+    else:
+        key = "x-package-name" if isinstance(info, dict) and info.get("x-package-name") else "title"
+        location = where(str(loaded.path), loaded.text, ["info", key])
+    raise SpecError.single(location, f"{problem}; pass another with --package-name")
+
+
+def build_api(loaded: LoadedSpec, package_name: str | None) -> ApiSpec:
+    return _Builder(loaded, resolve_package_name(loaded, package_name)).build()

@@ -6,7 +6,11 @@ text (black, datamodel-code-generator, Jinja2, PyYAML, openapi-spec-validator). 
 the build produced (and its summary counts). It lives outside the output directory:
 `$KIBO_CODEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/kibo-codegen`, else `~/.cache/kibo-codegen`;
 `KIBO_CODEGEN_CACHE=0` turns it off. A spec that `$ref`s other files is never cached (their
-bytes are not in the key). Any unreadable or corrupt entry is a miss, never an error.
+bytes are not in the key); that is judged from the parsed document, so no spelling of `$ref`
+slips past. Every entry is checked against its key and a checksum of its files before use, and a
+cache directory that is not this user's own, or that others may write, is not used at all (a
+poisoned entry would be code in the next package, a poisoned Jinja cache code in this process).
+Any unreadable or corrupt entry is a miss, never an error.
 """
 
 from __future__ import annotations
@@ -14,17 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-FORMAT = 1
+from .naming import package_name_problem
+
+if TYPE_CHECKING:
+    from .limits import Limits
+
+FORMAT = 2
 MAX_ENTRIES = 64
 _TOOLS = ("black", "datamodel-code-generator", "Jinja2", "PyYAML", "openapi-spec-validator")
-_EXTERNAL_REF = re.compile(rb"""\$ref["']?\s*:\s*["']?(?!#)[^\s"',}]""")
 
 
 @dataclass(frozen=True)
@@ -38,13 +46,30 @@ class Entry:
 
 
 def cache_dir() -> Path | None:
+    """The cache directory, created private (0700); None when off or not safe to trust."""
     if os.environ.get("KIBO_CODEGEN_CACHE", "1").strip().lower() in {"0", "off", "false", "no"}:
         return None
     explicit = os.environ.get("KIBO_CODEGEN_CACHE_DIR")
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kibo-codegen"
+        directory = Path(explicit)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        directory = Path(base) / "kibo-codegen"
+    return directory if _private_directory(directory) else None
+
+
+def _private_directory(directory: Path) -> bool:
+    """True when `directory` is (or is now made) a real directory of this user that no one else may write."""
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        info = directory.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False  # a symlink or a file: someone else may choose where it points
+    owner_ok = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return owner_ok and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def jinja_bytecode_cache() -> Any:
@@ -54,9 +79,7 @@ def jinja_bytecode_cache() -> Any:
         return None
     import jinja2
 
-    try:
-        (directory / "jinja").mkdir(parents=True, exist_ok=True)
-    except OSError:
+    if not _private_directory(directory / "jinja"):
         return None
     return jinja2.FileSystemBytecodeCache(str(directory / "jinja"))
 
@@ -97,18 +120,23 @@ def _tool_versions() -> str:
     return ";".join(versions)
 
 
-def fingerprint(spec_path: Path, package_name: str | None, version: str) -> str | None:
-    """The cache key of a build, or None when this build must not be cached."""
+def fingerprint(spec_path: Path, package_name: str | None, version: str, limits: Limits) -> str | None:
+    """The cache key of a build, or None when this build must not be cached: no cache, a spec
+    that cannot be read or parsed (the real build reports it), or one that refers to other files."""
     if cache_dir() is None:
         return None
+    from .errors import SpecError
+    from .load import iter_refs, read_document
+
     try:
-        spec_bytes = Path(spec_path).read_bytes()
-    except OSError:
-        return None  # the real build reports the problem
-    if _EXTERNAL_REF.search(spec_bytes):
+        text, document = read_document(Path(spec_path), limits)
+    except SpecError:
         return None
+    if any(not ref.startswith("#") for _, ref in iter_refs(document)):
+        return None
+    spec_bytes = text.encode("utf-8")
     digest = hashlib.sha256(f"kibo-codegen cache {FORMAT}\0{version}\0".encode())
-    digest.update(f"{Path(spec_path).name}\0{package_name}\0".encode())
+    digest.update(f"{Path(spec_path).name}\0{package_name}\0{limits!r}\0".encode())
     passes = os.environ.get("KIBO_CODEGEN_BLACK_PASSES", "")
     digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0{passes}\0".encode())
     digest.update(hashlib.sha256(spec_bytes).digest())
@@ -148,10 +176,18 @@ def load(key: str) -> Entry | None:
         )
         if _files_digest(entry.files) != data.get("files_sha256"):
             return None
+        if package_name_problem(entry.package_name) or not all(map(safe_relative_path, entry.files)):
+            return None
         os.utime(path)  # recently used: kept by the pruning in store()
         return entry
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def safe_relative_path(name: str) -> bool:
+    """A file name inside the package: relative, `/`-separated, no `..`, no empty or hidden parts."""
+    parts = name.split("/")
+    return bool(name) and "\\" not in name and all(part and not part.startswith(".") for part in parts)
 
 
 def store(key: str, entry: Entry) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
-from .naming import package_name_for
+from .limits import DEFAULT_LIMITS, Limits
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
 
 K = TypeVar("K", str, tuple[str, str])
@@ -616,7 +616,9 @@ def surface_of(loaded: LoadedSpec, package_name: str) -> Surface:
     return extract(api, generate_models(api))
 
 
-def diff_specs(old_spec: Path, new_spec: Path, package_name: str | None = None) -> Report:
+def diff_specs(
+    old_spec: Path, new_spec: Path, package_name: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> Report:
     """Compare two spec files; every problem of both files is reported at once.
 
     Both sides get one package name (default: from NEW_SPEC's title): the report is about the API
@@ -628,13 +630,14 @@ def diff_specs(old_spec: Path, new_spec: Path, package_name: str | None = None) 
     loaded: list[LoadedSpec] = []
     for path in (old_spec, new_spec):
         try:
-            loaded.append(load_spec(path))
+            loaded.append(load_spec(path, limits=limits))
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
         raise SpecError(problems)
-    if package_name is None:
-        package_name = package_name_for(loaded[1].document.get("info"))
+    from .build import resolve_package_name
+
+    package_name = resolve_package_name(loaded[1], package_name)
     surfaces: list[Surface] = []
     for spec in loaded:
         try:

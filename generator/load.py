@@ -6,19 +6,26 @@ Every problem becomes a `Problem` with FILE:LINE:COL where the text tells us, el
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
-from collections.abc import Iterator
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import yaml
 
 from .errors import Problem, SpecError
+from .limits import DEFAULT_LIMITS, DEFAULT_MAX_SPEC_BYTES, MAX_EXPANDED_NODES, MAX_NESTING, REF_EXTENSIONS, Limits
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,12 @@ def _unescape_pointer_part(part: str) -> str:
 def locate(text: str, parts: tuple[str | int, ...] | list[str | int]) -> tuple[int, int] | None:
     """1-based line/column of the node at `parts`, found by composing the text as YAML.
 
-    Only called on error paths, so the cost of a second parse does not matter. JSON is YAML.
+    The text is composed once per spec (however many errors are located). JSON is YAML.
     """
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    node = _composed(text)
+    if node is None:
         return None
-    best = node
+    best: yaml.Node | None = node
     for part in parts:
         if isinstance(node, yaml.MappingNode):
             nxt = None
@@ -80,6 +86,15 @@ def locate(text: str, parts: tuple[str | int, ...] | list[str | int]) -> tuple[i
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
+@functools.lru_cache(maxsize=2)
+def _composed(text: str) -> yaml.Node | None:
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 def where(spec_name: str, text: str, parts: tuple[str | int, ...] | list[str | int]) -> str:
     position = locate(text, parts)
     if position is None:
@@ -87,22 +102,97 @@ def where(spec_name: str, text: str, parts: tuple[str | int, ...] | list[str | i
     return f"{spec_name}:{position[0]}:{position[1]}"
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: int = DEFAULT_MAX_SPEC_BYTES, shown: str | None = None) -> str:
+    """The file's text; only a regular file, at most `max_bytes` (never a device or FIFO that
+    would block or never end). `shown` is how the file is named in errors."""
+    name = shown or str(path)
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise SpecError.single(str(path), "file not found") from None
+        raise SpecError.single(name, "file not found") from None
     except IsADirectoryError:
-        raise SpecError.single(str(path), "is a directory, not a spec file") from None
+        raise SpecError.single(name, "is a directory, not a spec file") from None
     except OSError as exc:
-        raise SpecError.single(str(path), f"cannot read file: {exc.strerror}") from None
+        raise SpecError.single(name, f"cannot read file: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError.single(name, "is a directory, not a spec file")
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError.single(name, "not a regular file (a device, FIFO or socket is never read)")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > max_bytes:
+            raise SpecError.single(
+                name, f"{info.st_size} bytes: larger than the limit of {max_bytes} (--max-spec-bytes)"
+            )
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise SpecError.single(name, f"cannot read file: {exc.strerror}") from None
+    if len(raw) > max_bytes:
+        raise SpecError.single(name, f"larger than the limit of {max_bytes} bytes (--max-spec-bytes)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError.single(str(path), f"not UTF-8 text (byte {exc.start})") from None
+        raise SpecError.single(name, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse(path: Path, text: str) -> Any:
+    try:
+        document = _parse_text(path, text)
+    except RecursionError:
+        raise SpecError.single(str(path), f"nested more than {MAX_NESTING} levels deep") from None
+    check_shape(str(path), text, document)
+    return document
+
+
+def check_shape(name: str, text: str, document: Any) -> None:
+    """Refuse documents that would make later stages work without end: nesting deeper than
+    MAX_NESTING, YAML aliases that refer to themselves, or aliases that expand to more than
+    MAX_EXPANDED_NODES nodes. Linear in the document's distinct nodes (each is visited once)."""
+    expanded: dict[int, int] = {}  # id → nodes below it, aliases counted each time
+    depth_of: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool, tuple[str | int, ...]]] = [(document, False, ())]
+    while stack:
+        node, done, trail = stack.pop()
+        key = id(node)
+        children: list[tuple[str | int, Any]] = []
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node))
+        containers = [(k, v) for k, v in children if isinstance(v, (dict, list))]
+        if done:
+            on_path.discard(key)
+            expanded[key] = 1 + len(children) + sum(expanded[id(v)] for _, v in containers)
+            depth_of[key] = 1 + max((depth_of[id(v)] for _, v in containers), default=0)
+            if expanded[key] > MAX_EXPANDED_NODES:
+                raise SpecError.single(
+                    where(name, text, list(trail)),
+                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?)",
+                )
+            if len(trail) + depth_of[key] > MAX_NESTING + 1:
+                raise SpecError.single(where(name, text, list(trail)), f"nested more than {MAX_NESTING} levels deep")
+            continue
+        if key in expanded:
+            continue
+        if len(trail) > MAX_NESTING:
+            raise SpecError.single(where(name, text, list(trail)), f"nested more than {MAX_NESTING} levels deep")
+        on_path.add(key)
+        stack.append((node, True, trail))
+        for k, v in containers:
+            if id(v) in on_path:
+                raise SpecError.single(where(name, text, [*trail, k]), "a YAML alias refers to itself (a cycle)")
+            if id(v) not in expanded:
+                stack.append((v, False, (*trail, k)))
+
+
+def _parse_text(path: Path, text: str) -> Any:
     name = str(path)
     if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         try:
@@ -213,15 +303,15 @@ if getattr(yaml, "__with_libyaml__", False):
     _FastStrictSafeLoader = _FastStrict
 
 
-def read_document(path: Path) -> tuple[str, Any]:
-    text = _read_text(path)
+def read_document(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[str, Any]:
+    text = _read_text(path, limits.max_spec_bytes)
     return text, _parse(path, text)
 
 
-def load_spec(path: Path, *, validate: bool = True) -> LoadedSpec:
+def load_spec(path: Path, *, validate: bool = True, limits: Limits = DEFAULT_LIMITS) -> LoadedSpec:
     """Read, check and bundle one spec file; raises SpecError with every problem found."""
     path = Path(path)
-    text, document = read_document(path)
+    text, document = read_document(path, limits)
     name = str(path)
     if not isinstance(document, dict):
         kind = type(document).__name__ if document is not None else "empty document"
@@ -240,7 +330,7 @@ def load_spec(path: Path, *, validate: bool = True) -> LoadedSpec:
             where(name, text, ["openapi"]),
             f"unsupported OpenAPI version {version!r}: expected 3.0.x or 3.1.x",
         )
-    document = _bundle_external_refs(path, text, document)
+    document = _bundle_external_refs(path, text, document, limits)
     problems = list(_dangling_refs(name, text, document))
     if problems:
         raise SpecError(problems)
@@ -254,6 +344,11 @@ def load_spec(path: Path, *, validate: bool = True) -> LoadedSpec:
         raise SpecError.single(where(name, text, ["paths"]), "no operations: 'paths' is empty")
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedSpec(path=path, text=text, sha256=sha, document=document, warnings=tuple(warnings))
+
+
+def validate_loaded(loaded: LoadedSpec) -> tuple[str, ...]:
+    """The OpenAPI validator over a spec loaded with `validate=False`: its warnings, or SpecError."""
+    return tuple(_validate(str(loaded.path), loaded.text, loaded.document))
 
 
 def iter_refs(node: Any, parts: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -302,26 +397,55 @@ def _dangling_refs(name: str, text: str, document: dict[str, Any]) -> Iterator[P
 _SCHEMA_KEYS = frozenset({"schema", "schemas", "definitions", "$defs"})
 
 
-def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> dict[str, Any]:
+def _bundle_external_refs(path: Path, text: str, document: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """Inline references to other files, so later stages see one self-contained document.
 
     External schemas are hoisted into components/schemas (their names kept where free),
-    everything else is inlined in place.
+    everything else is inlined in place. A reference may only name a regular JSON/YAML file
+    under `limits.ref_root` (default: the spec's directory); no error shows another file's text.
     """
     if not any(not ref.startswith("#") for _, ref in iter_refs(document)):
         return document
-    document = copy.deepcopy(document)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    root = (limits.ref_root or path.parent).resolve()
+    spec_file = path.resolve()
+    existing = document.get("components", {}).get("schemas") if isinstance(document.get("components"), dict) else None
+    taken = set(existing) if isinstance(existing, dict) else set()
+    hoisted_schemas: dict[str, Any] = {}  # filled while the document is walked, merged at the end
     cache: dict[Path, tuple[str, Any]] = {}
     hoisted: dict[tuple[Path, str], str] = {}
+    inlined: dict[tuple[Path, str], Any] = {}  # each non-schema target rewritten once (fan-out)
+
+    def confined(file_part: str, base: Path, here: str) -> Path:
+        raw = unquote(file_part)
+        if os.path.isabs(raw) or raw.startswith(("~", "\\")) or (len(raw) > 1 and raw[1] == ":"):
+            raise SpecError.single(
+                here, "external $ref: absolute paths are not followed (only files under the spec's directory)"
+            )
+        target = (base.parent / raw).resolve()
+        if not target.is_relative_to(root):
+            raise SpecError.single(
+                here, "external $ref: points outside the spec's directory (--ref-root widens what may be read)"
+            )
+        if target.suffix.lower() not in REF_EXTENSIONS:
+            raise SpecError.single(here, f"external $ref: only {', '.join(REF_EXTENSIONS)} files are followed")
+        return target
 
     def load_external(file: Path, where_from: str) -> tuple[str, Any]:
         if file not in cache:
+            shown = file.relative_to(root).as_posix()
             try:
-                cache[file] = read_document(file)
+                ext_text = _read_text(file, limits.max_spec_bytes, shown)
             except SpecError as exc:
-                problem = exc.problems[0]
-                raise SpecError.single(where_from, f"external $ref: {problem.location}: {problem.message}") from None
+                raise SpecError.single(where_from, f"external $ref: {shown}: {exc.problems[0].message}") from None
+            try:
+                ext_doc = _parse(file, ext_text)
+            except SpecError:
+                # Not the parser's message: it may quote the file's content.
+                message = f"external $ref: {shown} is not a valid JSON/YAML document"
+                raise SpecError.single(where_from, message) from None
+            if not isinstance(ext_doc, dict):
+                raise SpecError.single(where_from, f"external $ref: {shown} is not a JSON/YAML mapping")
+            cache[file] = ext_text, ext_doc
         return cache[file]
 
     def rewrite(
@@ -334,7 +458,7 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
         in_schema: bool = False,
     ) -> Any:
         if depth > 50:
-            raise SpecError.single(str(base), "external $ref chain is too deep (cycle between files?)")
+            raise SpecError.single(str(base.name), "external $ref chain is too deep (cycle between files?)")
         if isinstance(node, list):
             return [
                 rewrite(v, base, base_doc, base_text, (*trail, i), depth, in_schema)
@@ -345,17 +469,18 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
         ref = node.get("$ref")
         if isinstance(ref, str):
             file_part, _, fragment = ref.partition("#")
-            here = where(str(base), base_text, [*trail, "$ref"])
+            shown_base = str(path) if base == spec_file else base.relative_to(root).as_posix()
+            here = where(shown_base, base_text, [*trail, "$ref"])
             if file_part:
                 if "://" in file_part:
                     raise SpecError.single(
-                        here, f"remote $ref {ref!r} is not supported; download it and refer to the file"
+                        here, "remote $ref is not supported; download it and refer to the file"
                     )
-                target_file = (base.parent / unquote(file_part)).resolve()
-                ext_text, ext_doc = load_external(target_file, here)
+                target_file = confined(file_part, base, here)
+                ext_text, ext_doc = (base_text, base_doc) if target_file == base else load_external(target_file, here)
             else:
                 target_file, ext_text, ext_doc = base, base_text, base_doc
-            if target_file == path.resolve():
+            if target_file == spec_file:
                 return {"$ref": "#" + fragment}
             try:
                 target = resolve_pointer(ext_doc, "#" + fragment)
@@ -369,14 +494,16 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
                     base_name = fragment.rstrip("/").rsplit("/", 1)[-1] or target_file.stem
                     name_ = base_name
                     counter = 2
-                    while name_ in schemas:
+                    while name_ in taken:
                         name_ = f"{base_name}{counter}"
                         counter += 1
+                    taken.add(name_)
                     hoisted[key] = name_
-                    schemas[name_] = {}
-                    schemas[name_] = rewrite(target, target_file, ext_doc, ext_text, (), depth + 1, True)
+                    hoisted_schemas[name_] = rewrite(target, target_file, ext_doc, ext_text, (), depth + 1, True)
                 return {"$ref": "#/components/schemas/" + escape_pointer_part(hoisted[key])}
-            return rewrite(target, target_file, ext_doc, ext_text, (), depth + 1)
+            if key not in inlined:
+                inlined[key] = rewrite(target, target_file, ext_doc, ext_text, (), depth + 1)
+            return copy.deepcopy(inlined[key])
         return {
             k: rewrite(
                 v, base, base_doc, base_text, (*trail, k), depth, in_schema or k in _SCHEMA_KEYS
@@ -384,9 +511,17 @@ def _bundle_external_refs(path: Path, text: str, document: dict[str, Any]) -> di
             for k, v in node.items()
         }
 
-    bundled = rewrite(document, path.resolve(), document, text, (), 0)
+    bundled = rewrite(document, spec_file, document, text, (), 0)
     assert isinstance(bundled, dict)
-    bundled.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+    components = bundled.setdefault("components", {})
+    if not isinstance(components, dict):
+        raise SpecError.single(where(str(path), text, ["components"]), "'components' must be a mapping")
+    schemas = components.setdefault("schemas", {})
+    if not isinstance(schemas, dict):
+        location = where(str(path), text, ["components", "schemas"])
+        raise SpecError.single(location, "'components.schemas' must be a mapping")
+    schemas.update(hoisted_schemas)
+    check_shape(str(path), text, bundled)  # inlined files may nest or fan out further
     return bundled
 
 
@@ -429,13 +564,74 @@ def _document_path(document: Any, parts: list[str | int], instance: Any) -> list
 _MISSING = object()
 
 
-def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
+_T = TypeVar("_T")
+
+# The validator recurses per schema level; documents are capped at MAX_NESTING levels, and this
+# stack holds that depth with room to spare (a RecursionError is then an error, never a skip).
+_VALIDATOR_RECURSION_LIMIT = 20_000
+_VALIDATOR_STACK_BYTES = 512 * 1024 * 1024
+
+
+def _with_deep_stack(fn: Callable[[], _T]) -> _T:
+    """`fn()` on a thread with a large stack and recursion limit; returns or raises what it did."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(("ok", fn()))
+        except BaseException as exc:
+            outcome.append(("error", exc))
+
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size()
+    try:
+        threading.stack_size(_VALIDATOR_STACK_BYTES)
+        sys.setrecursionlimit(max(old_limit, _VALIDATOR_RECURSION_LIMIT))
+        worker = threading.Thread(target=run, name="openapi-validator")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _memoise_collect_properties() -> None:
+    """openapi-spec-validator 0.9.0 (pinned) walks allOf/anyOf/oneOf/items without memory, so a
+    1 KB fan-out of `$ref`s costs minutes and a cycle recurses without end; remember each schema."""
+    from openapi_spec_validator.validation import keywords
+
+    original = keywords.SchemaValidator._collect_properties
+    if getattr(original, "memoised", False):
+        return
+
+    def collect(self: Any, schema: Any) -> set[str]:
+        memo: dict[int, set[str]] = self.__dict__.setdefault("_collected_properties", {})
+        key = id(schema.read_value())
+        if key not in memo:
+            memo[key] = set()  # a cycle ends here
+            memo[key] = original(self, schema)
+        return memo[key]
+
+    collect.memoised = True  # type: ignore[attr-defined]
+    keywords.SchemaValidator._collect_properties = collect  # type: ignore[method-assign]
+
+
+_Finding = tuple[tuple[str | int, ...], str]
+
+
+def _findings(document: dict[str, Any]) -> tuple[list[_Finding], Exception | None]:
+    """(path, message) of every validator error, and what the validator raised if it crashed
+    (the errors it found before that are kept). RecursionError is raised."""
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
+    _memoise_collect_properties()
     version = str(document.get("openapi", ""))
     validator_cls = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
-    problems: list[Problem] = []
-    warnings: list[str] = []
+    found: list[_Finding] = []
     try:
         for error in validator_cls(document).iter_errors():
             relative = [p for p in getattr(error, "absolute_path", ()) if isinstance(p, (str, int))]
@@ -443,14 +639,78 @@ def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
             message = str(getattr(error, "message", error)).splitlines()[0]
             if len(message) > 200:
                 message = message[:200] + "…"
-            if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
-                warnings.append(f"warning: {name}{pointer(parts)}: {message} (ignored: only a value example)")
-                continue
-            problems.append(Problem(where(name, text, parts) if parts else name, f"invalid OpenAPI: {message}"))
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        # The validator itself chokes on some real-world constructs (e.g. a stray '}' in a path);
-        # our own stages still check what they rely on.
-        warnings.append(f"warning: {name}: the OpenAPI validator stopped early ({type(exc).__name__}: {exc})")
+            found.append((tuple(parts), message))
+    except RecursionError:
+        raise
+    except Exception as exc:
+        return found, exc
+    return found, None
+
+
+def _checked(name: str, document: dict[str, Any]) -> tuple[list[_Finding], Exception | None]:
+    try:
+        return _with_deep_stack(lambda: _findings(document))
+    except RecursionError:
+        raise SpecError.single(name, "the OpenAPI validator cannot check a document nested this deeply") from None
+
+
+def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
+    warnings: list[str] = []
+    found, crash = _checked(name, document)
+    if crash is not None:
+        # The validator crashes on some real-world constructs (Kibo's inventory spec: a stray '}' in
+        # a path; a parameter without 'in'). Never a reason to skip validation: every path item it
+        # can check is checked, and only the ones it crashes on are left to our own stages (which
+        # check what they rely on), each with a located warning.
+        found, crashed = _validate_around_crash(name, document, crash)
+        for parts, reason in crashed:
+            warnings.append(
+                f"warning: {where(name, text, list(parts))}: the OpenAPI validator cannot check this path item "
+                f"({reason}); the generator's own checks still apply"
+            )
+    problems: list[Problem] = []
+    for parts, message in dict.fromkeys(found):
+        if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
+            warnings.append(f"warning: {name}{pointer(list(parts))}: {message} (ignored: only a value example)")
+            continue
+        if any(message.startswith(harmless) for harmless in _HARMLESS_FINDINGS):
+            warnings.append(f"warning: {where(name, text, list(parts))}: {message} (harmless: generated as meant)")
+            continue
+        problems.append(Problem(where(name, text, list(parts)) if parts else name, f"invalid OpenAPI: {message}"))
     if problems:
         raise SpecError(problems)
     return warnings
+
+
+# Findings whose meaning is clear and that the generator builds as meant (Kibo's inventory spec
+# lists required properties it never declares: they are simply not required fields).
+_HARMLESS_FINDINGS = ("Required list has not defined properties",)
+
+
+def _validate_around_crash(
+    name: str, document: dict[str, Any], first: Exception
+) -> tuple[list[_Finding], list[tuple[tuple[str | int, ...], str]]]:
+    """Validate the document without its paths, then its path items in halves (bisection), so a
+    crash is pinned to the path items that cause it (their findings up to the crash are kept).
+    SpecError when the validator crashes outside 'paths' too."""
+    paths = document.get("paths")
+    reason = f"{type(first).__name__}: {first}"[:200]
+    rest, crash = _checked(name, {**document, "paths": {}})
+    if crash is not None or not isinstance(paths, dict):
+        message = f"the OpenAPI validator crashed ({reason}) outside 'paths'; cannot check the document"
+        raise SpecError.single(name, message)
+    found = list(rest)
+    crashed: list[tuple[tuple[str | int, ...], str]] = []
+    pending = [list(paths)]
+    while pending:
+        keys = pending.pop()
+        result, crash = _checked(name, {**document, "paths": {k: paths[k] for k in keys}})
+        if crash is None:
+            found.extend(result)
+        elif len(keys) == 1:
+            found.extend(result)
+            crashed.append((("paths", keys[0]), f"{type(crash).__name__}: {crash}"[:200]))
+        else:
+            half = len(keys) // 2
+            pending.extend([keys[half:], keys[:half]])
+    return found, crashed

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from collections.abc import Iterable
+
+from .safe import Identifier
 
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _ACRONYM_BOUNDARY = re.compile(r"([A-Z0-9]+)([A-Z][a-z])")
@@ -29,34 +32,59 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in text.split()]
 
 
-def snake_case(text: str, *, fallback: str = "value") -> str:
+def snake_case(text: str, *, fallback: str = "value") -> Identifier:
     name = "_".join(words(text))[:MAX_IDENTIFIER_LENGTH].rstrip("_") or fallback
     return safe_identifier(name)
 
 
-def pascal_case(text: str, *, fallback: str = "Model") -> str:
+def pascal_case(text: str, *, fallback: str = "Model") -> Identifier:
     name = "".join(w[:1].upper() + w[1:] for w in words(text))[:MAX_IDENTIFIER_LENGTH] or fallback
     return safe_identifier(name)
 
 
-def safe_identifier(name: str) -> str:
+def safe_identifier(name: str) -> Identifier:
     """Make `name` a valid, non-keyword Python identifier (a leading digit gets a `v`/`V` prefix)."""
     name = _REPEATED_UNDERSCORE.sub("_", name)
     if name[:1].isdigit():
         name = ("V" if any(c.isupper() for c in name) else "v") + name
     if keyword.iskeyword(name):
         name = f"{name}_"
-    return name
+    return Identifier(name)
 
 
 def package_name_for(info: object) -> str:
-    """The package a spec asks for: `info.x-package-name`, else derived from `info.title`."""
+    """The package a spec asks for: `info.x-package-name`, else derived from `info.title`.
+
+    Not yet checked: `package_name_problem` says whether it may be used.
+    """
     fields = info if isinstance(info, dict) else {}
     wanted = fields.get("x-package-name") or fields.get("title") or ""
     return snake_case(str(wanted), fallback="api_client")
 
 
-def method_name(summary: str | None, method: str, path: str) -> str:
+# What the generated package imports: a package of that name would shadow it.
+_RUNTIME_MODULES = frozenset(
+    {"httpx", "httpx2", "httpcore", "h11", "anyio", "sniffio", "certifi", "idna"}
+    | {"pydantic", "pydantic_core", "typing_extensions", "annotated_types", "typing_inspection"}
+)
+
+
+def package_name_problem(name: str) -> str | None:
+    """Why `name` cannot be the generated package's name (it is a directory and an import name), or None."""
+    if not name:
+        return "package name is empty"
+    if not (name.isascii() and name.isidentifier()):
+        return f"package name {name!r} is not a Python identifier (letters, digits and '_', not starting with a digit)"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"package name {name!r} is a Python keyword"
+    if name in sys.stdlib_module_names or name in _RUNTIME_MODULES or name == "__main__":
+        return f"package name {name!r} would shadow the module of that name that Python or the client imports"
+    if len(name) > MAX_IDENTIFIER_LENGTH:
+        return f"package name is longer than {MAX_IDENTIFIER_LENGTH} characters"
+    return None
+
+
+def method_name(summary: str | None, method: str, path: str) -> Identifier:
     """Method name from the summary (Kibo has no operationId), else from METHOD + path."""
     if summary and words(summary):
         parts = words(summary)
@@ -76,20 +104,17 @@ class NameAllocator:
     def __init__(self, reserved: Iterable[str] = ()) -> None:
         self._taken: set[str] = set(reserved)
 
-    def allocate(self, wanted: str) -> str:
-        name = wanted
-        counter = 2
-        while name in self._taken:
-            name = f"{wanted}_{counter}"
-            counter += 1
-        self._taken.add(name)
-        return name
+    def allocate(self, wanted: str) -> Identifier:
+        return self._allocate(wanted, "_")
 
-    def allocate_pascal(self, wanted: str) -> str:
+    def allocate_pascal(self, wanted: str) -> Identifier:
+        return self._allocate(wanted, "")
+
+    def _allocate(self, wanted: str, separator: str) -> Identifier:
         name = wanted
         counter = 2
         while name in self._taken:
-            name = f"{wanted}{counter}"
+            name = f"{wanted}{separator}{counter}"
             counter += 1
         self._taken.add(name)
-        return name
+        return Identifier(name)

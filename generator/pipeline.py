@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from . import cache as _cache
-from .emit import read_tree, write_atomically
+from .emit import check_target, read_tree, write_atomically
+from .limits import DEFAULT_LIMITS, Limits
+from .progress import QUIET, Progress
 
 if TYPE_CHECKING:
     from .spec import ApiSpec
@@ -54,11 +56,11 @@ class Built(_cache.Entry):
     api: ApiSpec | None = field(default=None, compare=False)
 
 
-def _validator_warnings(spec_path: Path) -> tuple[str, ...]:
+def _validator_warnings(spec_path: Path, limits: Limits) -> tuple[str, ...]:
     """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError."""
     from .load import load_spec
 
-    return load_spec(spec_path).warnings
+    return load_spec(spec_path, limits=limits).warnings
 
 
 # The validator is the slowest part of loading; from this spec size on it runs in a second
@@ -66,29 +68,35 @@ def _validator_warnings(spec_path: Path) -> tuple[str, ...]:
 PARALLEL_VALIDATION_MIN_BYTES = 20_000
 
 
-def build_package(spec_path: Path, package_name: str | None = None) -> Built:
+def build_package(
+    spec_path: Path, package_name: str | None = None, limits: Limits = DEFAULT_LIMITS, progress: Progress = QUIET
+) -> Built:
     """Build the package's files from scratch (no cache)."""
     from .build import build_api
     from .emit import Forked, can_fork, finish_files
     from .errors import SpecError
-    from .load import load_spec
+    from .load import load_spec, validate_loaded
     from .models import generate_models
-    from .naming import package_name_for
     from .render import render_package
 
     validation: Forked | None = None
     try:
         if Path(spec_path).stat().st_size >= PARALLEL_VALIDATION_MIN_BYTES and can_fork():
-            validation = Forked(_validator_warnings, spec_path)
+            validation = Forked(_validator_warnings, spec_path, limits)
     except OSError:
         validation = None  # load_spec reports the unreadable file
     try:
-        loaded = load_spec(spec_path, validate=validation is None)
-        if package_name is None:
-            package_name = package_name_for(loaded.document.get("info"))
-        api = build_api(loaded, package_name)
-        models_source = generate_models(api)
-        rendered = render_package(api, models_source, __version__, templates_digest())
+        with progress.stage("load"):
+            loaded = load_spec(spec_path, validate=False, limits=limits)
+        if validation is None:
+            with progress.stage("validate"):
+                validator_warnings = validate_loaded(loaded)
+        with progress.stage("build"):
+            api = build_api(loaded, package_name)
+        with progress.stage("models"):
+            models_source = generate_models(api)
+        with progress.stage("render"):
+            rendered = render_package(api, models_source, __version__, templates_digest())
     except SpecError:
         if validation is not None:
             validation.result()  # a validator error comes first, as in a sequential run
@@ -97,12 +105,12 @@ def build_package(spec_path: Path, package_name: str | None = None) -> Built:
         if validation is not None:
             validation.wait()  # no zombie helper behind a crash or Ctrl-C
         raise
-    warnings = api.warnings
     if validation is not None:
-        warnings = (*validation.result(), *api.warnings)
-    files = finish_files(
-        rendered, spec_name=api.spec_filename, sha256=api.spec_sha256, version=__version__
-    )
+        with progress.stage("validate"):  # ran beside the stages above; this is the wait for it
+            validator_warnings = validation.result()
+    warnings = (*validator_warnings, *api.warnings)
+    with progress.stage("format"):
+        files = finish_files(rendered, spec_name=api.spec_filename, sha256=api.spec_sha256, version=__version__)
     return Built(
         files=files,
         package_name=api.package_name,
@@ -114,14 +122,16 @@ def build_package(spec_path: Path, package_name: str | None = None) -> Built:
     )
 
 
-def build_cached(spec_path: Path, package_name: str | None = None) -> Built:
+def build_cached(
+    spec_path: Path, package_name: str | None = None, limits: Limits = DEFAULT_LIMITS, progress: Progress = QUIET
+) -> Built:
     """The package's files: from the cache when the inputs' fingerprint is known, else built."""
-    key = _cache.fingerprint(spec_path, package_name, __version__)
+    key = _cache.fingerprint(spec_path, package_name, __version__, limits)
     if key is not None:
         hit = _cache.load(key)
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
-    built = build_package(spec_path, package_name)
+    built = build_package(spec_path, package_name, limits, progress)
     if key is not None:
         _cache.store(key, built)
     return built
@@ -149,16 +159,32 @@ class Summary:
         ]
 
 
-def generate(spec_path: Path, out_dir: Path, package_name: str | None = None) -> Summary:
+def generate(
+    spec_path: Path,
+    out_dir: Path,
+    package_name: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    force: bool = False,
+    quiet: bool = True,
+) -> Summary:
     started = time.perf_counter()
-    built = build_cached(spec_path, package_name)
-    package_dir = out_dir / built.package_name
-    from .diff import regeneration_lines
+    progress = Progress(enabled=not quiet)
+    try:
+        built = build_cached(spec_path, package_name, limits, progress)
+        package_dir = out_dir / built.package_name
+        from .diff import regeneration_lines
 
-    changes = regeneration_lines(package_dir, built.files)  # before the swap: vs the old package
-    unchanged = read_tree(package_dir) == built.files
-    if not unchanged:
-        write_atomically(built.files, package_dir)
+        check_target(package_dir, force=force)  # before reading anything of what is there
+        changes = regeneration_lines(package_dir, built.files)  # before the swap: vs the old package
+        unchanged = read_tree(package_dir) == built.files
+        if not unchanged:
+            with progress.stage("write"):
+                write_atomically(built.files, package_dir, force=force)
+    except BaseException:
+        progress.abandon()
+        raise
+    progress.finish()
     return Summary(
         package_dir=package_dir,
         operations=built.operations,
@@ -172,9 +198,11 @@ def generate(spec_path: Path, out_dir: Path, package_name: str | None = None) ->
     )
 
 
-def check(spec_path: Path, out_dir: Path, package_name: str | None = None) -> list[str]:
+def check(
+    spec_path: Path, out_dir: Path, package_name: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> list[str]:
     """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_cached(spec_path, package_name)
+    built = build_cached(spec_path, package_name, limits)
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
-from .spec import ApiSpec
+from .safe import Code, finalize
+from .spec import ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
 from .wiring import wiring
 
 
-def pyrepr(value: Any) -> str:
+def pyrepr(value: Any) -> Code:
     """A Python literal for any spec value (str, number, bool, None, lists, dicts): never code."""
+    return Code(_literal(value))
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
     if isinstance(value, str):
         return _str_literal(value)
     if isinstance(value, bool) or value is None:
@@ -23,12 +32,12 @@ def pyrepr(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple)):
-        inner = ", ".join(pyrepr(v) for v in value)
+        inner = ", ".join(_literal(v) for v in value)
         return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
             f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
         )
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{pyrepr(str(k))}: {pyrepr(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_literal(str(k))}: {_literal(v)}" for k, v in value.items()) + "}"
     return _str_literal(json.dumps(value, default=str))
 
 
@@ -37,7 +46,7 @@ def _str_literal(text: str) -> str:
     return repr(str(text))
 
 
-def docstring(text: Any, indent: int = 4) -> str:
+def docstring(text: Any, indent: int = 4) -> Code:
     """Body text safe inside a triple-double-quoted docstring; newlines kept, everything else escaped."""
     out = []
     for char in str(text or "").strip():
@@ -53,20 +62,31 @@ def docstring(text: Any, indent: int = 4) -> str:
             out.append(char)
     pad = " " * indent
     lines = "".join(out).split("\n")
-    return "\n".join(
-        line.rstrip() if i == 0 else (pad + line.rstrip() if line.strip() else "") for i, line in enumerate(lines)
+    return Code(
+        "\n".join(
+            line.rstrip() if i == 0 else (pad + line.rstrip() if line.strip() else "")
+            for i, line in enumerate(lines)
+        )
     )
 
 
-def comment(text: Any) -> str:
+def comment(text: Any) -> Code:
     """One line of text safe after `#`."""
-    return " ".join(docstring(text, 0).split())
+    return Code(" ".join(str(docstring(text, 0)).split()))
 
 
-def markdown(text: Any) -> str:
+def markdown(text: Any) -> Code:
     """Spec text in the generated README: plain text, no HTML, no code fences that could break out."""
     cleaned = str(text or "").replace("\r", "").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
-    return "".join(c for c in cleaned if c.isprintable() or c == "\n").strip()
+    return Code("".join(c for c in cleaned if c.isprintable() or c == "\n").strip())
+
+
+def _raw_string_body(json_text: str) -> Code:
+    """JSON text for the body of an r\"\"\"...\"\"\" literal. json.dumps escapes every quote and control
+    character inside strings, so three quotes in a row or a newline can never come from spec text."""
+    if '"""' in json_text or json_text.endswith("\\") or not json_text.isascii():
+        raise ValueError("surface JSON cannot be written as a raw string literal")
+    return Code(json_text)
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,7 +94,10 @@ def environment(directory: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        # With autoescape on, macro and `{% set %}` block results are Markup (safe), and
+        # `finalize` refuses any plain str: spec text cannot be written without a filter.
+        autoescape=True,
+        finalize=finalize,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -82,6 +105,34 @@ def environment(directory: str) -> jinja2.Environment:
     )
     env.filters.update(pyrepr=pyrepr, docstring=docstring, comment=comment, markdown=markdown)
     return env
+
+
+@dataclass(frozen=True)
+class ReadmeExample:
+    """The call the generated README's examples make: the first GET without required arguments,
+    else the first call without any, else the first operation (with `...` for what it needs)."""
+
+    resource: Resource | None
+    op: Operation | None
+    call: Code  # resource.method
+    args: Code  # the required arguments, `name=...`
+
+
+def readme_example(api: ApiSpec) -> ReadmeExample:
+    def simple(op: Operation) -> bool:
+        return not op.body and not op.required_parameters
+
+    candidates = [(r, op) for r in api.resources for op in r.operations]
+    picked = next((c for c in candidates if c[1].method is HttpMethod.GET and simple(c[1])), None)
+    picked = picked or next((c for c in candidates if simple(c[1])), None)
+    picked = picked or (candidates[0] if candidates else None)
+    if picked is None:
+        return ReadmeExample(None, None, Code(""), Code(""))
+    resource, op = picked
+    args = [f"{p.py_name}=..." for p in op.required_parameters]
+    if op.body and op.body.required:
+        args.append("body={...}")
+    return ReadmeExample(resource, op, Code(f"{resource.py_name}.{op.py_name}"), Code(", ".join(args)))
 
 
 def render_package(
@@ -95,6 +146,7 @@ def render_package(
         "generator_version": generator_version,
         "templates_sha256": templates_sha256,
         "wiring": wired,
+        "example": readme_example(api),
     }
     files: dict[str, str] = {}
 
@@ -103,7 +155,7 @@ def render_package(
 
     render("__init__.py.jinja", "__init__.py")
     render("_version.py.jinja", "_version.py")
-    render("_surface.py.jinja", "_surface.py", surface_json=surface_json(api, models_source))
+    render("_surface.py.jinja", "_surface.py", surface_json=_raw_string_body(surface_json(api, models_source)))
     render("_base_client.py.jinja", "_base_client.py")
     render("_servers.py.jinja", "_servers.py")
     render("_client.py.jinja", "_client.py")

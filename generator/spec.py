@@ -3,13 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
+
+from .safe import Identifier, TypeExpr
+
+
+class _TextEnum(str, Enum):
+    """An enum whose members print and format as their value (`f"{HttpMethod.GET}"` is `GET`)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
+
+
+class ParameterLocation(_TextEnum):
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+
+
+class HttpMethod(_TextEnum):
+    GET = "GET"
+    PUT = "PUT"
+    POST = "POST"
+    DELETE = "DELETE"
+    OPTIONS = "OPTIONS"
+    HEAD = "HEAD"
+    PATCH = "PATCH"
+    TRACE = "TRACE"
+
+
+class SchemeType(_TextEnum):
+    HTTP = "http"
+    API_KEY = "apiKey"
+    OAUTH2 = "oauth2"
+    OPEN_ID_CONNECT = "openIdConnect"
+    MUTUAL_TLS = "mutualTLS"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class ServerVariable:
     name: str  # as in the spec, e.g. tenantId
-    py_name: str  # keyword argument, e.g. tenant_id
+    py_name: Identifier  # keyword argument, e.g. tenant_id
     default: str | None
     enum: tuple[str, ...]
     description: str
@@ -25,18 +65,18 @@ class Server:
 @dataclass(frozen=True)
 class Parameter:
     wire_name: str
-    py_name: str
-    location: str  # path | query | header | cookie
+    py_name: Identifier
+    location: ParameterLocation
     required: bool
-    annotation: str  # Python type expression, without `| None`
+    annotation: TypeExpr  # without `| None`
     description: str
     secret: bool = False
 
 
 @dataclass(frozen=True)
 class RequestBody:
-    annotation: str  # what `body=` accepts
-    model: str | None  # class validating a mapping body, when the schema is a model
+    annotation: TypeExpr  # what `body=` accepts
+    model: Identifier | None  # class validating a mapping body, when the schema is a model
     content_type: str
     required: bool
     description: str
@@ -47,14 +87,14 @@ class Response:
     status: str  # "200", "4XX", "default"
     description: str
     content_types: tuple[str, ...]
-    annotation: str  # "None" when there is no body
+    annotation: TypeExpr  # "None" when there is no body
 
 
 @dataclass(frozen=True)
 class Operation:
-    method: str  # upper case
+    method: HttpMethod
     path: str
-    py_name: str
+    py_name: Identifier
     summary: str
     description: str
     tag: str
@@ -62,10 +102,15 @@ class Operation:
     parameters: tuple[Parameter, ...]
     body: RequestBody | None
     responses: tuple[Response, ...]
-    return_annotation: str  # success type, "None" when there is no body
+    return_annotation: TypeExpr  # success type, "None" when there is no body
     servers: tuple[Server, ...]  # operation/path-level servers; empty → the client's base URL
     security: tuple[tuple[str, ...], ...] | None  # None → the document default
     deprecated: bool = False
+
+    @property
+    def servers_constant(self) -> Identifier:
+        """Module constant holding this operation's own servers."""
+        return Identifier(f"_{self.py_name.upper()}_SERVERS")
 
     @property
     def required_parameters(self) -> tuple[Parameter, ...]:
@@ -75,14 +120,14 @@ class Operation:
 @dataclass(frozen=True)
 class Resource:
     tag: str
-    py_name: str  # client attribute, e.g. storefront_auth_ticket
-    class_name: str  # e.g. StorefrontAuthTicket
-    module: str  # module under resources/
+    py_name: Identifier  # client attribute, e.g. storefront_auth_ticket
+    class_name: Identifier  # e.g. StorefrontAuthTicket
+    module: Identifier  # module under resources/
     description: str
     operations: tuple[Operation, ...]
 
     @property
-    def model_imports(self) -> tuple[str, ...]:
+    def model_imports(self) -> tuple[Identifier, ...]:
         """Model class names used in this resource's signatures, sorted."""
         names: set[str] = set()
         for operation in self.operations:
@@ -91,7 +136,7 @@ class Resource:
                 names.update(_names_in(operation.body.annotation))
             for parameter in operation.parameters:
                 names.update(_names_in(parameter.annotation))
-        return tuple(sorted(names))
+        return tuple(Identifier(name) for name in sorted(names))
 
 
 def _names_in(annotation: str) -> set[str]:
@@ -104,7 +149,7 @@ def _names_in(annotation: str) -> set[str]:
 @dataclass(frozen=True)
 class SecurityScheme:
     name: str
-    type: str  # http | apiKey | oauth2 | openIdConnect
+    type: SchemeType
     scheme: str  # bearer / basic for http
     location: str  # header / query / cookie for apiKey
     parameter_name: str  # header name for apiKey
@@ -116,21 +161,26 @@ class ApiSpec:
     title: str
     version: str
     description: str
-    package_name: str
+    package_name: Identifier
     spec_filename: str
     spec_sha256: str
     servers: tuple[Server, ...]
     resources: tuple[Resource, ...]
     security_schemes: tuple[SecurityScheme, ...]
     default_security: tuple[tuple[str, ...], ...]
-    error_model: str | None
-    model_names: tuple[str, ...]
+    error_model: Identifier | None
+    model_names: tuple[Identifier, ...]
     secret_wire_names: tuple[str, ...]
     # The schema document handed to datamodel-code-generator (names made safe, inline schemas hoisted).
     models_document: dict[str, Any] = field(compare=False, repr=False)
     warnings: tuple[str, ...] = ()
     # The generated package's own version: info.x-package-version, else the spec's info.version.
     package_version: str = ""
+
+    @property
+    def user_agent_product(self) -> str:
+        """The product token of the User-Agent header (`kibo-authtickets-python`)."""
+        return f"{self.package_name.replace('_', '-')}-python"
 
     @property
     def operations(self) -> tuple[Operation, ...]:

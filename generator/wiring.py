@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .spec import ApiSpec, Operation, Resource, Server
+from .safe import Identifier
+from .spec import ApiSpec, Operation, Resource, SchemeType, Server
 
 KIBO_HOSTS = ("mozu.com", "kibocommerce.com")
 
@@ -32,14 +33,17 @@ KIBO_VARIABLE_ENV = {"tenant_id": "KIBO_TENANT", "site_id": "KIBO_SITE", "env": 
 # Server variables whose spec default is a placeholder ("0"): a real tenant/site must be given.
 KIBO_REQUIRED_VARIABLES = ("tenant_id", "site_id")
 # (keyword argument, header, environment variable) of Kibo's context headers.
-KIBO_CONTEXT = (
-    ("tenant_id", "x-vol-tenant", "KIBO_TENANT"),
-    ("site_id", "x-vol-site", "KIBO_SITE"),
-    ("catalog", "x-vol-catalog", "KIBO_CATALOG"),
-    ("master_catalog", "x-vol-master-catalog", "KIBO_MASTER_CATALOG"),
-    ("locale", "x-vol-locale", "KIBO_LOCALE"),
-    ("currency", "x-vol-currency", "KIBO_CURRENCY"),
-    ("dataview_mode", "x-vol-dataview-mode", "KIBO_DATAVIEW_MODE"),
+KIBO_CONTEXT = tuple(
+    (Identifier(argument), header, env)
+    for argument, header, env in (
+        ("tenant_id", "x-vol-tenant", "KIBO_TENANT"),
+        ("site_id", "x-vol-site", "KIBO_SITE"),
+        ("catalog", "x-vol-catalog", "KIBO_CATALOG"),
+        ("master_catalog", "x-vol-master-catalog", "KIBO_MASTER_CATALOG"),
+        ("locale", "x-vol-locale", "KIBO_LOCALE"),
+        ("currency", "x-vol-currency", "KIBO_CURRENCY"),
+        ("dataview_mode", "x-vol-dataview-mode", "KIBO_DATAVIEW_MODE"),
+    )
 )
 
 
@@ -94,7 +98,7 @@ class Wiring:
     variable_env: Mapping[str, str]
     required_variables: tuple[str, ...]
     # (argument, header, env); tenant_id/site_id are server variables too
-    context: tuple[tuple[str, str, str], ...]
+    context: tuple[tuple[Identifier, str, str], ...]
 
     @property
     def has_auth_module(self) -> bool:
@@ -230,13 +234,13 @@ def _is_kibo(api: ApiSpec, claims_header: str | None) -> bool:
 
 def wiring(api: ApiSpec) -> Wiring:
     bearer = next(
-        (s.name for s in api.security_schemes if s.type == "http" and s.scheme == "bearer"), None
+        (s.name for s in api.security_schemes if s.type is SchemeType.HTTP and s.scheme == "bearer"), None
     )
     claims = next(
         (
             s.parameter_name
             for s in api.security_schemes
-            if s.type == "apiKey" and s.location == "header" and s.parameter_name
+            if s.type is SchemeType.API_KEY and s.location == "header" and s.parameter_name
         ),
         None,
     )

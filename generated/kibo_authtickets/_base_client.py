@@ -54,7 +54,7 @@ DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-USER_AGENT = f"kibo-authtickets-python/{__version__}"
+USER_AGENT = "kibo-authtickets-python" + "/" + __version__
 RAW_RESPONSE_HEADER = "X-Codegen-Raw-Response"
 RETRYABLE_STATUS = frozenset({408, 429})
 

@@ -1,0 +1,92 @@
+"""Text that may be written into generated code, and text that may be shown on a terminal.
+
+Spec text is hostile until proven otherwise. Only three kinds of value may reach generated code:
+
+- `Code`: text an escaping filter produced (a Python literal, a docstring body, a comment);
+- `Identifier`: a name the generator made and checked (a valid, non-keyword Python identifier);
+- `TypeExpr`: a type expression the generator built from identifiers (`list[Cart] | None`).
+
+`render.py` refuses every other `str` at render time (Jinja's `finalize`), so a template that
+writes spec text without a filter fails loudly instead of emitting it.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from enum import Enum
+
+from markupsafe import Markup
+
+
+class Code(Markup):
+    """Text an escaping filter (or a macro made only of such text) produced: safe to write as is."""
+
+
+class Identifier(str):
+    """A Python identifier the generator chose: ASCII, not a keyword, never spec text verbatim."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> Identifier:
+        text = str(value)
+        if not (text.isascii() and text.isidentifier()) or keyword.iskeyword(text):
+            raise ValueError(f"not a safe identifier: {text!r}")
+        return super().__new__(cls, text)
+
+
+_TYPE_NODES = (ast.Expression, ast.Name, ast.Load, ast.Subscript, ast.BinOp, ast.BitOr, ast.Tuple)
+
+
+class TypeExpr(str):
+    """A type annotation made of identifiers, subscripts, `|` and `None` (`dict[str, Cart] | None`)."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> TypeExpr:
+        text = str(value)
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            raise ValueError(f"not a type expression: {text!r}") from None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value is None:
+                continue
+            if not isinstance(node, _TYPE_NODES):
+                raise ValueError(f"not a type expression: {text!r}")
+            if isinstance(node, ast.Name) and (not node.id.isascii() or keyword.iskeyword(node.id)):
+                raise ValueError(f"not a type expression: {text!r}")
+        return super().__new__(cls, text)
+
+
+class UnsafeTemplateValue(TypeError):
+    """A template tried to write a plain string (possibly spec text) without an escaping filter."""
+
+
+def finalize(value: object) -> object:
+    """Jinja `finalize`: what `{{ ... }}` may write. Plain strings are refused (see module docstring)."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, (Identifier, TypeExpr)):
+        return Markup(value)
+    if isinstance(value, Enum) and isinstance(value.value, str):
+        return Markup(Identifier(value.value))  # the generator's own enums (ParameterLocation, ...)
+    if isinstance(value, bool):
+        return Markup(repr(value))
+    if isinstance(value, int):
+        return Markup(str(value))
+    raise UnsafeTemplateValue(
+        f"template wrote {type(value).__name__} {str(value)[:60]!r} without an escaping filter "
+        "(pyrepr, docstring, comment, markdown) or a checked Identifier/TypeExpr"
+    )
+
+
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators: each can end a comment or a
+# line, move the cursor, or recolour a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: object) -> str:
+    """`text` with every control character (and U+2028/U+2029/U+0085) written as a `\\x..` escape."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
