@@ -89,7 +89,9 @@ def _limits(args: argparse.Namespace) -> Limits:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe is seen here, not in Python's exit handler
+        return code
     except SpecError as exc:
         for problem in exc.problems:
             _print_error(str(problem))
