@@ -18,7 +18,23 @@ from tests.kibo_server import KiboServer
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "kibo_authtickets.yaml"
 GENERATED = ROOT / "generated"
-KIBO_SPECS = ROOT.parent / "shared" / "specs" / "kibo"
+SHARED = ROOT.parent / "shared"  # beside the checkout, not in it (DEVELOPERS.md); CI has it
+KIBO_SPECS = SHARED / "specs" / "kibo"
+CORPUS = SHARED / "corpus"
+
+
+def needs_shared(path: Path, what: str) -> pytest.MarkDecorator:
+    """Skip (with a reason that says what is missing) when `path` is absent, as on a fresh clone
+    with nothing beside it. With KIBO_REQUIRE_SHARED=1 (CI's main run) a missing folder fails."""
+    missing = not path.exists()
+    if missing and os.environ.get("KIBO_REQUIRE_SHARED") == "1":
+        raise RuntimeError(f"KIBO_REQUIRE_SHARED=1 but {path} ({what}) is missing")
+    return pytest.mark.skipif(
+        missing, reason=f"needs {what} in {path} (../shared beside the checkout; CI provides it)"
+    )
+
+
+requires_kibo_specs = needs_shared(KIBO_SPECS, "Kibo's 26 published specs")
 
 pytest_plugins = ["tests.server_fixtures"]
 

@@ -17,7 +17,7 @@ from generator.diff import Change, Report, bump_version, compare, diff_specs, un
 from generator.pipeline import generate
 from generator.surface import SURFACE_FILE, parse_surface_module, read_recorded
 
-from .conftest import KIBO_SPECS, SPEC, run_cli
+from .conftest import KIBO_SPECS, SPEC, requires_kibo_specs, run_cli
 
 Spec = dict[str, Any]
 
@@ -594,6 +594,7 @@ def published_auth_tickets() -> Spec:
     return subset
 
 
+@requires_kibo_specs
 def test_published_spec_to_ours_reports_2fa_additions_as_compatible(tmp_path: Path) -> None:
     published = published_auth_tickets()
     assert len(published["paths"]) == 4

@@ -296,19 +296,34 @@ def _import_everything(root: Path, name: str) -> None:
             del sys.modules[module_name]
 
 
-@settings(
-    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "250")),  # per file format: 500 in all
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
-    database=None,
-)
+def _hostile_settings(examples: int) -> Any:
+    return settings(
+        max_examples=int(os.environ.get("HOSTILE_EXAMPLES", examples)),  # per file format
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+        database=None,
+    )
+
+
+@_hostile_settings(60)
 @given(spec=hostile_specs(), import_it=st.integers(0, 9).map(lambda n: n == 0))
 @pytest.mark.parametrize("file_format", ["json", "yaml"])
 def test_hostile_text_never_becomes_code(
     fast_black: Path, file_format: str, spec: dict[str, Any], import_it: bool
 ) -> None:
-    """2 x 250 random hostile specs (as JSON and as YAML, so both readers are attacked, and the
-    two halves run on both xdist workers); about one in ten is also imported."""
+    """2 x 60 random hostile specs in the normal tier (as JSON and as YAML, so both readers are
+    attacked, and the two halves run on both xdist workers); about one in ten is also imported."""
+    _check_package(spec, fast_black, import_it=import_it, file_format=file_format)
+
+
+@pytest.mark.slow
+@_hostile_settings(250)
+@given(spec=hostile_specs(), import_it=st.integers(0, 9).map(lambda n: n == 0))
+@pytest.mark.parametrize("file_format", ["json", "yaml"])
+def test_hostile_text_never_becomes_code_at_length(
+    fast_black: Path, file_format: str, spec: dict[str, Any], import_it: bool
+) -> None:
+    """The same property, 2 x 250 examples (the slow tier, which .ci/run also runs)."""
     _check_package(spec, fast_black, import_it=import_it, file_format=file_format)
 
 

@@ -1,0 +1,134 @@
+"""Issue 15: the generator as a tool in someone else's project.
+
+- the vendoring workflow end to end: `[tool.kibo-codegen]` in the application's pyproject.toml,
+  the bare command writes the package into the application's source tree, `check` passes in the
+  application's CI and fails after an edit;
+- the bare command with no project exits 2 saying what to pass;
+- after a normal (non-editable) install, nothing is ever written into site-packages (slow tier:
+  it builds the wheel).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import __version__
+
+from .conftest import ROOT, SPEC, run_cli
+
+PYPROJECT = """\
+[project]
+name = "storefront-backend"
+version = "1.0.0"
+
+[tool.kibo-codegen]
+spec = "openapi/kibo_authtickets.yaml"
+output = "src"
+package-name = "kibo_client"
+"""
+
+
+def make_application(tmp_path: Path) -> Path:
+    app = tmp_path / "storefront-backend"
+    (app / "openapi").mkdir(parents=True)
+    (app / "src").mkdir()
+    shutil.copy(SPEC, app / "openapi" / "kibo_authtickets.yaml")
+    (app / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (app / "src" / "shop.py").write_text(
+        "from kibo_client import Client\n\n"
+        "def make_client() -> Client:\n"
+        "    return Client(tenant_id='1', site_id='2', access_token='t')\n",
+        encoding="utf-8",
+    )
+    return app
+
+
+def test_vendoring_workflow(tmp_path: Path) -> None:
+    app = make_application(tmp_path)
+    # generate: run from anywhere inside the application; the settings are read once, from pyproject.toml
+    generated = run_cli("--quiet", cwd=app / "src")
+    assert generated.returncode == 0, generated.stderr
+    package = app / "src" / "kibo_client"
+    assert (package / "__init__.py").is_file() and (package / "py.typed").is_file()
+    assert sorted(p.name for p in (app / "src").iterdir()) == ["kibo_client", "shop.py"]
+    # the application's own code uses it
+    used = subprocess.run(
+        [sys.executable, "-c", "import shop; print(shop.make_client().base_url)"],
+        cwd=app / "src",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert used.returncode == 0 and "t1-s2" in used.stdout, used.stderr
+    # check, as the application's CI would run it
+    assert run_cli("check", cwd=app).returncode == 0
+    init = package / "__init__.py"
+    init.write_text(init.read_text(encoding="utf-8") + "# local edit\n", encoding="utf-8")
+    drift = run_cli("check", cwd=app)
+    assert drift.returncode == 1 and "__init__.py" in drift.stdout
+    # a spec change is picked up by the bare command
+    spec = app / "openapi" / "kibo_authtickets.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("Refresh", "Renew", 1), encoding="utf-8")
+    assert run_cli("--quiet", cwd=app).returncode == 0
+    assert run_cli("check", cwd=app).returncode == 0
+
+
+def test_configuration_errors_are_located(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.kibo-codegen]\nspec = "s.yaml"\nouptut = "x"\n', encoding="utf-8")
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'pyproject.toml'}: [tool.kibo-codegen]: unknown key 'ouptut'")
+
+
+def test_version_and_help_name_the_real_defaults() -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"kibo-codegen {__version__}"
+    help_text = " ".join(run_cli("generate", "--help").stdout.split())
+    assert "info.x-package-name, else derived from info.title" in help_text
+
+
+def _run_installed(target: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(target), "KIBO_CODEGEN_CACHE": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.slow
+def test_an_installed_generator_works_on_the_current_project(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    target = tmp_path / "site-packages"
+    (wheel,) = wheels.glob("kibo_codegen-*.whl")
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr
+    before = sorted(p.relative_to(target) for p in target.rglob("*") if "__pycache__" not in p.parts)
+    nowhere = tmp_path / "empty"
+    nowhere.mkdir()
+    bare = _run_installed(target, nowhere)
+    assert bare.returncode == 2
+    assert "no project here" in bare.stderr and "generate SPEC -o OUT_DIR" in bare.stderr
+    app = make_application(tmp_path)
+    assert _run_installed(target, app, "--quiet").returncode == 0
+    assert _run_installed(target, app, "check").returncode == 0
+    assert (app / "src" / "kibo_client" / "__init__.py").is_file()
+    after = sorted(p.relative_to(target) for p in target.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before, "nothing may be written into site-packages"
+    assert _run_installed(target, nowhere, "--version").stdout.strip() == f"kibo-codegen {__version__}"
