@@ -34,10 +34,16 @@ def _parser() -> argparse.ArgumentParser:
         help="package name (default: the spec's info.x-package-name, else derived from info.title)",
     )
     _add_run_options(generate)
+    generate.add_argument(
+        "--http-library",
+        choices=("httpx", "httpx2"),
+        help="what the generated package imports for HTTP (default: httpx; httpx2 needs Python >= 3.11)",
+    )
     check = commands.add_parser("check", help="exit 1 when the committed output differs from what the spec gives")
     check.add_argument("spec", type=Path, nargs="?")
     check.add_argument("-o", "--output", type=Path)
     check.add_argument("--package-name")
+    check.add_argument("--http-library", choices=("httpx", "httpx2"))
     _add_limit_options(check)
     diff = commands.add_parser(
         "diff", help="what changed in the generated client's API: breaking or compatible changes"
@@ -120,26 +126,33 @@ def _run(args: argparse.Namespace) -> int:
             from .project import find_project
 
             project = find_project(Path.cwd())
-            spec, out, name = project.spec, project.output, project.package_name
+            spec, out, name, library = project.spec, project.output, project.package_name, project.http_library
         else:
-            spec, out, name = args.spec, args.output, args.package_name
+            spec, out, name, library = args.spec, args.output, args.package_name, args.http_library
         summary = pipeline.generate(
-            spec, out, name, limits=limits, force=bool(getattr(args, "force", False)), quiet=quiet
+            spec,
+            out,
+            name,
+            limits=limits,
+            force=bool(getattr(args, "force", False)),
+            quiet=quiet,
+            http_library=library,
         )
         if not quiet:
             _print_warnings(summary.warnings)
             _print_lines(summary.lines())
         return 0
     if args.command == "check":
-        spec, out, name = args.spec, args.output, args.package_name
+        spec, out, name, library = args.spec, args.output, args.package_name, args.http_library
         if spec is None:
             from .project import find_project
 
             project = find_project(Path.cwd())
-            spec, out, name = project.spec, out or project.output, name or project.package_name
+            spec, out = project.spec, out or project.output
+            name, library = name or project.package_name, library or project.http_library
         elif out is None:
             out = pipeline.default_output()
-        drift = pipeline.check(spec, out, name, limits=limits)
+        drift = pipeline.check(spec, out, name, limits=limits, http_library=library)
         if drift:
             print(escape_controls(f"check: {len(drift)} file(s) differ from what {spec} gives now:"))
             for path in drift:

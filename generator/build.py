@@ -6,6 +6,7 @@ All naming and typing decisions are made here, so templates only lay them out.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from .naming import (
 from .safe import Identifier, TypeExpr
 from .spec import (
     ApiSpec,
+    HttpLibrary,
     HttpMethod,
     Operation,
     Parameter,
@@ -795,5 +797,6 @@ def resolve_package_name(loaded: LoadedSpec, asked: str | None) -> Identifier:
     raise SpecError.single(location, f"{problem}; pass another with --package-name")
 
 
-def build_api(loaded: LoadedSpec, package_name: str | None) -> ApiSpec:
-    return _Builder(loaded, resolve_package_name(loaded, package_name)).build()
+def build_api(loaded: LoadedSpec, package_name: str | None, http_library: HttpLibrary = HttpLibrary.HTTPX) -> ApiSpec:
+    api = _Builder(loaded, resolve_package_name(loaded, package_name)).build()
+    return dataclasses.replace(api, http_library=http_library)

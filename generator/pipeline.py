@@ -21,6 +21,7 @@ from . import cache as _cache
 from .emit import check_target, read_tree, write_atomically
 from .limits import DEFAULT_LIMITS, Limits
 from .progress import QUIET, Progress
+from .spec import HttpLibrary
 
 if TYPE_CHECKING:
     from .spec import ApiSpec
@@ -56,6 +57,17 @@ class Built(_cache.Entry):
     api: ApiSpec | None = field(default=None, compare=False)
 
 
+def http_library_of(name: str | None) -> HttpLibrary:
+    """`--http-library` / `http-library =` as the enum; SpecError naming the choices."""
+    from .errors import SpecError
+
+    try:
+        return HttpLibrary(name or HttpLibrary.HTTPX.value)
+    except ValueError:
+        choices = ", ".join(m.value for m in HttpLibrary)
+        raise SpecError.single("--http-library", f"{name!r} is not one of {choices}") from None
+
+
 def _validator_warnings(spec_path: Path, limits: Limits) -> tuple[str, ...]:
     """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError."""
     from .load import load_spec
@@ -69,7 +81,11 @@ PARALLEL_VALIDATION_MIN_BYTES = 20_000
 
 
 def build_package(
-    spec_path: Path, package_name: str | None = None, limits: Limits = DEFAULT_LIMITS, progress: Progress = QUIET
+    spec_path: Path,
+    package_name: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress = QUIET,
+    http_library: HttpLibrary = HttpLibrary.HTTPX,
 ) -> Built:
     """Build the package's files from scratch (no cache)."""
     from .build import build_api
@@ -92,7 +108,7 @@ def build_package(
             with progress.stage("validate"):
                 validator_warnings = validate_loaded(loaded)
         with progress.stage("build"):
-            api = build_api(loaded, package_name)
+            api = build_api(loaded, package_name, http_library)
         with progress.stage("models"):
             models_source = generate_models(api)
         with progress.stage("render"):
@@ -123,15 +139,19 @@ def build_package(
 
 
 def build_cached(
-    spec_path: Path, package_name: str | None = None, limits: Limits = DEFAULT_LIMITS, progress: Progress = QUIET
+    spec_path: Path,
+    package_name: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress = QUIET,
+    http_library: HttpLibrary = HttpLibrary.HTTPX,
 ) -> Built:
     """The package's files: from the cache when the inputs' fingerprint is known, else built."""
-    key = _cache.fingerprint(spec_path, package_name, __version__, limits)
+    key = _cache.fingerprint(spec_path, package_name, __version__, limits, http_library.value)
     if key is not None:
         hit = _cache.load(key)
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
-    built = build_package(spec_path, package_name, limits, progress)
+    built = build_package(spec_path, package_name, limits, progress, http_library)
     if key is not None:
         _cache.store(key, built)
     return built
@@ -167,11 +187,13 @@ def generate(
     limits: Limits = DEFAULT_LIMITS,
     force: bool = False,
     quiet: bool = True,
+    http_library: str | None = None,
 ) -> Summary:
     started = time.perf_counter()
     progress = Progress(enabled=not quiet)
+    library = http_library_of(http_library)
     try:
-        built = build_cached(spec_path, package_name, limits, progress)
+        built = build_cached(spec_path, package_name, limits, progress, library)
         package_dir = out_dir / built.package_name
         from .diff import regeneration_lines
 
@@ -199,10 +221,15 @@ def generate(
 
 
 def check(
-    spec_path: Path, out_dir: Path, package_name: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+    spec_path: Path,
+    out_dir: Path,
+    package_name: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    http_library: str | None = None,
 ) -> list[str]:
     """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_cached(spec_path, package_name, limits)
+    built = build_cached(spec_path, package_name, limits, http_library=http_library_of(http_library))
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .safe import Identifier, TypeExpr
+from .safe import Code, Identifier, TypeExpr
 
 
 class _TextEnum(str, Enum):
@@ -35,6 +35,22 @@ class HttpMethod(_TextEnum):
     HEAD = "HEAD"
     PATCH = "PATCH"
     TRACE = "TRACE"
+
+
+class HttpLibrary(_TextEnum):
+    """What the generated package imports for HTTP (`generate --http-library`)."""
+
+    HTTPX = "httpx"
+    HTTPX2 = "httpx2"  # the maintained fork; same API, module `httpx2`, Python >= 3.11
+
+    @property
+    def import_line(self) -> Code:
+        """The runtime modules import it under the name `httpx`, so their code is the same for both."""
+        return Code("import httpx") if self is HttpLibrary.HTTPX else Code(f"import {self.value} as httpx")
+
+    @property
+    def requirement(self) -> str:
+        return "httpx>=0.27,<1" if self is HttpLibrary.HTTPX else "httpx2>=2.16,<3"
 
 
 class SchemeType(_TextEnum):
@@ -176,6 +192,7 @@ class ApiSpec:
     warnings: tuple[str, ...] = ()
     # The generated package's own version: info.x-package-version, else the spec's info.version.
     package_version: str = ""
+    http_library: HttpLibrary = HttpLibrary.HTTPX
 
     @property
     def user_agent_product(self) -> str:

@@ -57,10 +57,22 @@ def import_fresh(package_dir: Path, name: str) -> ModuleType:
         sys.path.remove(str(package_dir))
 
 
+# The runtime tests run against the committed package (httpx), and with KIBO_HTTP_LIBRARY=httpx2
+# (the slow tier in .ci/run) against the same spec generated with `--http-library httpx2`.
+HTTP_LIBRARY = os.environ.get("KIBO_HTTP_LIBRARY", "httpx")
+httpx: Any = importlib.import_module(HTTP_LIBRARY)
+
+
 @pytest.fixture(scope="session")
-def kibo() -> ModuleType:
-    """The committed generated package `kibo_authtickets`."""
-    return import_fresh(GENERATED, "kibo_authtickets")
+def kibo(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The generated package `kibo_authtickets`: the committed one, or its httpx2 variant."""
+    if HTTP_LIBRARY == "httpx":
+        return import_fresh(GENERATED, "kibo_authtickets")
+    from generator.pipeline import generate
+
+    out = tmp_path_factory.mktemp(HTTP_LIBRARY)
+    generate(SPEC, out, "kibo_authtickets", http_library=HTTP_LIBRARY)
+    return import_fresh(out, "kibo_authtickets")
 
 
 @pytest.fixture()

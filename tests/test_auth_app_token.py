@@ -7,9 +7,9 @@ import logging
 import threading
 from types import ModuleType
 
-import httpx
 import pytest
 
+from tests.conftest import httpx  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
 from tests.kibo_server import KiboServer
 
 OAUTH = "/platform/applications/authtickets/oauth"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import httpx  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
 from tests.kibo_server import KiboServer
 
 TWO_FA_REQUEST = "/commerce/customer/authtickets/2fa/request"

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import httpx  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
 from tests.kibo_server import KiboServer
 
 REFRESH = "/commerce/customer/authtickets/refresh"

@@ -132,3 +132,26 @@ def test_an_installed_generator_works_on_the_current_project(tmp_path: Path) -> 
     after = sorted(p.relative_to(target) for p in target.rglob("*") if "__pycache__" not in p.parts)
     assert after == before, "nothing may be written into site-packages"
     assert _run_installed(target, nowhere, "--version").stdout.strip() == f"kibo-codegen {__version__}"
+
+
+def test_httpx2_package_never_imports_httpx(tmp_path: Path) -> None:
+    pytest.importorskip("httpx2", reason="httpx2 is not installed (the test extra installs it on Python >= 3.11)")
+    app = make_application(tmp_path)
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + 'http-library = "httpx2"\n', encoding="utf-8")
+    assert run_cli("--quiet", cwd=app).returncode == 0
+    package = app / "src" / "kibo_client"
+    sources = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    assert "import httpx2 as httpx" in sources and "\nimport httpx\n" not in sources
+    assert "`httpx2`" in (package / "README.md").read_text(encoding="utf-8")
+    blocked = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['httpx'] = None; import shop; shop.make_client(); print('ok')"],
+        cwd=app / "src",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert blocked.returncode == 0 and blocked.stdout.strip() == "ok", blocked.stderr
+    assert run_cli("check", cwd=app).returncode == 0  # check reads the same setting
+    bad = run_cli("generate", str(SPEC), "-o", str(tmp_path / "x"), "--http-library", "requests")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pydantic
 import pytest
 
-from tests.conftest import models
+from tests.conftest import (
+    httpx,  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
+    models,
+)
 from tests.kibo_server import KiboServer
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"

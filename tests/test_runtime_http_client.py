@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import Generator
 from types import ModuleType
 
-import httpx
-
+from tests.conftest import httpx  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
 from tests.kibo_server import KiboServer
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"

@@ -13,10 +13,12 @@ from email.utils import formatdate
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import models
+from tests.conftest import (
+    httpx,  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
+    models,
+)
 from tests.kibo_server import KiboServer
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"

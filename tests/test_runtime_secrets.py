@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import HTTP_LIBRARY
 from tests.kibo_server import KiboServer
 
 PASSWORD = "Pa55word-hunter2-secret"
@@ -190,7 +191,7 @@ def test_no_secret_in_logs_or_errors(
     # The log still says what happened, with the secret query value masked.
     ours = [r.getMessage() for r in caplog.records if r.name == "kibo_authtickets"]
     assert f"HTTP request: PUT {server.url}{REFRESH}?refreshToken=*** (attempt 2 of 3)" in ours
-    httpx_lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    httpx_lines = [r.getMessage() for r in caplog.records if r.name == HTTP_LIBRARY]
     assert httpx_lines and any("refreshToken=***" in m for m in httpx_lines)
 
 

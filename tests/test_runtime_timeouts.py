@@ -9,9 +9,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import httpx  # httpx or httpx2 (KIBO_HTTP_LIBRARY)
 from tests.kibo_server import KiboServer
 
 ANONYMOUS = "/commerce/customer/authtickets/anonymousshopper"
