@@ -127,8 +127,12 @@ def _run(args: argparse.Namespace) -> int:
 
             project = find_project(Path.cwd())
             spec, out, name, library = project.spec, project.output, project.package_name, project.http_library
+            pins = project.pins
         else:
+            from .project import pins_for
+
             spec, out, name, library = args.spec, args.output, args.package_name, args.http_library
+            pins = pins_for(spec, Path.cwd())
         summary = pipeline.generate(
             spec,
             out,
@@ -137,22 +141,26 @@ def _run(args: argparse.Namespace) -> int:
             force=bool(getattr(args, "force", False)),
             quiet=quiet,
             http_library=library,
+            pins=pins,
         )
         if not quiet:
             _print_warnings(summary.warnings)
             _print_lines(summary.lines())
         return 0
     if args.command == "check":
+        from .project import find_project, pins_for
+
         spec, out, name, library = args.spec, args.output, args.package_name, args.http_library
         if spec is None:
-            from .project import find_project
-
             project = find_project(Path.cwd())
             spec, out = project.spec, out or project.output
             name, library = name or project.package_name, library or project.http_library
         elif out is None:
-            out = pipeline.default_output()
-        drift = pipeline.check(spec, out, name, limits=limits, http_library=library)
+            try:
+                out = find_project(Path.cwd()).output
+            except SpecError:
+                out = Path.cwd() / "generated"
+        drift = pipeline.check(spec, out, name, limits=limits, http_library=library, pins=pins_for(spec, Path.cwd()))
         if drift:
             print(escape_controls(f"check: {len(drift)} file(s) differ from what {spec} gives now:"))
             for path in drift:

@@ -9,7 +9,7 @@ import copy
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import Problem, SpecError
@@ -22,6 +22,7 @@ from .naming import (
     pascal_case,
     snake_case,
 )
+from .pins import NO_PINS, Pins, route_key
 from .safe import Identifier, TypeExpr
 from .spec import (
     ApiSpec,
@@ -100,22 +101,53 @@ def _text(value: Any) -> str:
 
 
 class _Builder:
-    def __init__(self, loaded: LoadedSpec, package_name: Identifier) -> None:
+    def __init__(self, loaded: LoadedSpec, package_name: Identifier, pins: Pins = NO_PINS) -> None:
         self.loaded = loaded
         self.document = loaded.document
         self.package_name = package_name
+        self.pins = pins
         self.problems: list[Problem] = []
         self.warnings: list[str] = list(loaded.warnings)
         schemas = self.document.get("components", {}).get("schemas", {}) or {}
         self.source_schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
-        self.class_names = NameAllocator(reserved=RESERVED_CLASS_NAMES)
-        # Spec schema key → generated class name.
+        # Spec schema key → generated class name; pinned names first, so they always win.
+        derived = {key: pascal_case(key) for key in self.source_schemas}
+        pinned = self._pinned("models", pins.models, derived, RESERVED_CLASS_NAMES)
+        self.class_names = NameAllocator(reserved={*RESERVED_CLASS_NAMES, *pinned.values()})
         self.schema_classes: dict[str, str] = {
-            key: self.class_names.allocate_pascal(pascal_case(key)) for key in self.source_schemas
+            key: pinned.get(key) or self.class_names.allocate_pascal(pascal_case(key)) for key in self.source_schemas
         }
         self.models: dict[str, Any] = {}  # class name → schema, for datamodel-code-generator
         self.model_pointers: dict[str, str] = {}  # hoisted class name → where its schema is
         self.current_pointer = "#"  # the operation being built (for warnings about inline schemas)
+
+    def _pinned(
+        self, kind: str, wanted: Mapping[str, str], derived: Mapping[str, str], reserved: Iterable[str]
+    ) -> dict[str, Identifier]:
+        """The pins of one kind that apply. `derived`: every present key's derived name. A pin for
+        an absent key warns; one that takes a reserved name, another pin's or another key's
+        derived name (which would silently move that one) is a problem."""
+        reserved = set(reserved)
+        others = {name: key for key, name in derived.items() if key not in wanted}
+        chosen: dict[str, Identifier] = {}
+        owners: dict[str, str] = {}
+        for key, name in wanted.items():
+            if key not in derived:
+                self.warnings.append(f"warning: {self.pins.where(kind, key)}: the spec has no such name; pin unused")
+            elif name in others:
+                self.problems.append(
+                    Problem(self.pins.where(kind, key), f"{name!r} is the name of {others[name]!r} already")
+                )
+            elif name in reserved:
+                self.problems.append(Problem(self.pins.where(kind, key), f"{name!r} is a name the package uses itself"))
+            elif name in owners:
+                self.problems.append(
+                    Problem(self.pins.where(kind, key), f"{name!r} collides with the pin for {owners[name]!r}")
+                )
+            else:
+                owners[name] = key
+                chosen[key] = Identifier(name)
+        return chosen
 
     # ---- helpers -------------------------------------------------------------------------
     def where(self, parts: list[str | int]) -> str:
@@ -405,8 +437,28 @@ class _Builder:
         operations: list[Operation] = []
         seen_routes: dict[tuple[str, str], str] = {}
         seen_shapes: dict[tuple[str, str], str] = {}
-        names_per_tag: dict[str, NameAllocator] = {}
         top_servers = self.document.get("servers")
+        # Pinned method names per tag: reserved before any name is derived, so pins always win.
+        tag_of_route: dict[str, str] = {}
+        derived_of_route: dict[str, str] = {}
+        for path, item in paths.items():
+            for method in HTTP_METHODS if isinstance(item, dict) else ():
+                op = item.get(method)
+                if isinstance(op, dict):
+                    key = route_key(method, _normalise_path(str(path)))
+                    tag_of_route[key] = str((op.get("tags") or ["default"])[0])
+                    derived_of_route[key] = _derived_method_name(op, method, str(path))
+        pinned_methods: dict[str, Identifier] = {}
+        for tag in dict.fromkeys(tag_of_route.values()):
+            derived = {r: derived_of_route[r] for r, t in tag_of_route.items() if t == tag}
+            wanted = {r: n for r, n in self.pins.methods.items() if r in derived}
+            pinned_methods.update(self._pinned("methods", wanted, derived, {"with_raw_response"}))
+        for stale in sorted(set(self.pins.methods) - set(tag_of_route)):
+            where_ = self.pins.where("methods", stale)
+            self.warnings.append(f"warning: {where_}: the spec has no such route; pin unused")
+        names_per_tag = {tag: NameAllocator(reserved={"with_raw_response"}) for tag in tag_of_route.values()}
+        for pinned_route, reserved_name in pinned_methods.items():
+            names_per_tag[tag_of_route[pinned_route]].reserve(reserved_name)
         for path, item in paths.items():
             if not isinstance(item, dict):
                 continue
@@ -439,14 +491,10 @@ class _Builder:
                     seen_shapes[shape] = f"{method.upper()} {path}"
                 tags = op.get("tags") or ["default"]
                 tag = str(tags[0])
-                allocator = names_per_tag.setdefault(tag, NameAllocator(reserved={"with_raw_response"}))
-                operation_id = op.get("operationId")
-                base_name = (
-                    snake_case(str(operation_id))
-                    if operation_id
-                    else method_name(_text(op.get("summary")), method, path)
-                )
-                py_name = allocator.allocate(base_name)
+                allocator = names_per_tag[tag]
+                base_name = derived_of_route[route_key(method, route[1])]
+                pinned_method = pinned_methods.get(route_key(method, route[1]))
+                py_name = pinned_method if pinned_method is not None else allocator.allocate(base_name)
                 op_pascal = pascal_case(py_name)
                 merged: dict[tuple[str, str], Any] = {}
                 for entry in [*path_parameters, *(op.get("parameters") or [])]:
@@ -535,13 +583,15 @@ class _Builder:
             for t in self.document.get("tags") or []
             if isinstance(t, dict)
         }
-        attributes = NameAllocator(reserved=RESERVED_CLIENT_ATTRIBUTES)
+        derived = {tag: snake_case(tag, fallback="default") for tag in by_tag}
+        pinned = self._pinned("resources", self.pins.resources, derived, RESERVED_CLIENT_ATTRIBUTES)
+        attributes = NameAllocator(reserved={*RESERVED_CLIENT_ATTRIBUTES, *pinned.values()})
         # Resource classes share modules with model imports: never reuse a model's name.
         classes = NameAllocator(reserved={"Client", "AsyncClient", *self.model_class_names()})
         modules = NameAllocator()
         resources = []
         for tag, ops in by_tag.items():
-            py_name = attributes.allocate(snake_case(tag, fallback="default"))
+            py_name = pinned.get(tag) or attributes.allocate(snake_case(tag, fallback="default"))
             resources.append(
                 Resource(
                     tag=tag,
@@ -765,6 +815,14 @@ def _secret_names(document: Any) -> set[str]:
     return found
 
 
+def _derived_method_name(op: Mapping[str, Any], method: str, path: str) -> Identifier:
+    """The method name before collisions: `operationId`, else the summary, else METHOD + path."""
+    operation_id = op.get("operationId")
+    if operation_id:
+        return snake_case(str(operation_id))
+    return method_name(_text(op.get("summary")), method, path)
+
+
 def _resource_class_name(tag: str, model_names: set[str]) -> str:
     name = pascal_case(tag, fallback="Default")
     return f"{name}Resource" if name in model_names else name
@@ -797,6 +855,11 @@ def resolve_package_name(loaded: LoadedSpec, asked: str | None) -> Identifier:
     raise SpecError.single(location, f"{problem}; pass another with --package-name")
 
 
-def build_api(loaded: LoadedSpec, package_name: str | None, http_library: HttpLibrary = HttpLibrary.HTTPX) -> ApiSpec:
-    api = _Builder(loaded, resolve_package_name(loaded, package_name)).build()
+def build_api(
+    loaded: LoadedSpec,
+    package_name: str | None,
+    http_library: HttpLibrary = HttpLibrary.HTTPX,
+    pins: Pins = NO_PINS,
+) -> ApiSpec:
+    api = _Builder(loaded, resolve_package_name(loaded, package_name), pins).build()
     return dataclasses.replace(api, http_library=http_library)

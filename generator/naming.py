@@ -104,6 +104,10 @@ class NameAllocator:
     def __init__(self, reserved: Iterable[str] = ()) -> None:
         self._taken: set[str] = set(reserved)
 
+    def reserve(self, name: str) -> None:
+        """Keep `name` for its owner (a pinned name): later askers get `_2`."""
+        self._taken.add(name)
+
     def allocate(self, wanted: str) -> Identifier:
         return self._allocate(wanted, "_")
 

@@ -20,29 +20,12 @@ from . import __version__
 from . import cache as _cache
 from .emit import check_target, read_tree, write_atomically
 from .limits import DEFAULT_LIMITS, Limits
+from .pins import NO_PINS, Pins
 from .progress import QUIET, Progress
 from .spec import HttpLibrary
 
 if TYPE_CHECKING:
     from .spec import ApiSpec
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PACKAGE = "kibo_authtickets"
-
-
-def default_spec() -> Path:
-    for candidate in (
-        ROOT / "spec" / "kibo_authtickets.yaml",
-        Path(__file__).resolve().parent / "_spec" / "kibo_authtickets.yaml",
-    ):
-        if candidate.is_file():
-            return candidate
-    return ROOT / "spec" / "kibo_authtickets.yaml"
-
-
-def default_output() -> Path:
-    return ROOT / "generated"
-
 
 def templates_digest() -> str:
     """Fingerprint of templates/ and the generator version: any template edit changes the output."""
@@ -86,6 +69,7 @@ def build_package(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = QUIET,
     http_library: HttpLibrary = HttpLibrary.HTTPX,
+    pins: Pins = NO_PINS,
 ) -> Built:
     """Build the package's files from scratch (no cache)."""
     from .build import build_api
@@ -108,7 +92,7 @@ def build_package(
             with progress.stage("validate"):
                 validator_warnings = validate_loaded(loaded)
         with progress.stage("build"):
-            api = build_api(loaded, package_name, http_library)
+            api = build_api(loaded, package_name, http_library, pins)
         with progress.stage("models"):
             models_source = generate_models(api)
         with progress.stage("render"):
@@ -144,14 +128,17 @@ def build_cached(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = QUIET,
     http_library: HttpLibrary = HttpLibrary.HTTPX,
+    pins: Pins = NO_PINS,
 ) -> Built:
     """The package's files: from the cache when the inputs' fingerprint is known, else built."""
-    key = _cache.fingerprint(spec_path, package_name, __version__, limits, http_library.value)
+    key = _cache.fingerprint(
+        spec_path, package_name, __version__, limits, f"{http_library.value}\0{pins.fingerprint()}"
+    )
     if key is not None:
         hit = _cache.load(key)
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
-    built = build_package(spec_path, package_name, limits, progress, http_library)
+    built = build_package(spec_path, package_name, limits, progress, http_library, pins)
     if key is not None:
         _cache.store(key, built)
     return built
@@ -188,12 +175,13 @@ def generate(
     force: bool = False,
     quiet: bool = True,
     http_library: str | None = None,
+    pins: Pins = NO_PINS,
 ) -> Summary:
     started = time.perf_counter()
     progress = Progress(enabled=not quiet)
     library = http_library_of(http_library)
     try:
-        built = build_cached(spec_path, package_name, limits, progress, library)
+        built = build_cached(spec_path, package_name, limits, progress, library, pins)
         package_dir = out_dir / built.package_name
         from .diff import regeneration_lines
 
@@ -227,9 +215,10 @@ def check(
     *,
     limits: Limits = DEFAULT_LIMITS,
     http_library: str | None = None,
+    pins: Pins = NO_PINS,
 ) -> list[str]:
     """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_cached(spec_path, package_name, limits, http_library=http_library_of(http_library))
+    built = build_cached(spec_path, package_name, limits, http_library=http_library_of(http_library), pins=pins)
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]

@@ -8,6 +8,9 @@ spec = "openapi/kibo_authtickets.yaml"   # relative to pyproject.toml
 output = "src"                           # the package is written to src/<package-name>/
 package-name = "kibo_authtickets"        # default: from the spec
 http-library = "httpx"                   # or "httpx2"
+
+[tool.kibo-codegen.pins.methods]         # and .models, .resources: see pins.py
+"GET /commerce/customer/authtickets/refresh" = "refresh_user_auth_ticket"
 ```
 """
 
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .pins import NO_PINS, Pins, pins_from_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,6 +42,7 @@ class Project:
     package_name: str | None
     http_library: str | None
     origin: str  # where the settings came from, for messages
+    pins: Pins = NO_PINS
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -76,7 +81,21 @@ def from_pyproject(pyproject: Path) -> Project:
         package_name=table.get("package-name"),
         http_library=table.get("http-library"),
         origin=where,
+        pins=pins_from_table(table.get("pins"), f"{pyproject}: [tool.{TABLE}.pins]"),
     )
+
+
+def pins_for(spec: Path, cwd: Path) -> Pins:
+    """The pins of the project whose `spec` is this file (`generate SPEC`, `check SPEC` in a project)."""
+    pyproject = find_pyproject(cwd)
+    if pyproject is None:
+        return NO_PINS
+    project = from_pyproject(pyproject)
+    try:
+        same = project.spec.resolve() == Path(spec).resolve()
+    except OSError:
+        same = False
+    return project.pins if same else NO_PINS
 
 
 def is_source_checkout() -> bool:

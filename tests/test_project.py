@@ -155,3 +155,56 @@ def test_httpx2_package_never_imports_httpx(tmp_path: Path) -> None:
     assert run_cli("check", cwd=app).returncode == 0  # check reads the same setting
     bad = run_cli("generate", str(SPEC), "-o", str(tmp_path / "x"), "--http-library", "requests")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+PINS = """
+[tool.kibo-codegen.pins.methods]
+"POST /commerce/customer/authtickets/refresh" = "renew"
+"PUT /commerce/customer/authtickets/refresh" = "renew_ticket"
+[tool.kibo-codegen.pins.models]
+CustomerAuthTicket = "ShopperTicket"
+[tool.kibo-codegen.pins.resources]
+StorefrontAuthTicket = "auth"
+"""
+
+
+def test_name_pins_win_over_derived_names(tmp_path: Path) -> None:
+    app = make_application(tmp_path)
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + PINS, encoding="utf-8")
+    result = run_cli(cwd=app)
+    assert result.returncode == 0, result.stderr
+    # A pin for a route the spec does not have is a warning, not an error.
+    assert "pins].methods 'POST /commerce/customer/authtickets/refresh': the spec has no such route" in result.stderr
+    package = app / "src" / "kibo_client"
+    resource = (package / "resources" / "auth.py").read_text(encoding="utf-8")
+    assert "def renew_ticket(" in resource and "def refresh_user_auth_ticket(" not in resource
+    assert "-> ShopperTicket:" in resource
+    assert "class ShopperTicket(" in (package / "models.py").read_text(encoding="utf-8")
+    assert "def auth(self)" in (package / "_client.py").read_text(encoding="utf-8")
+    assert run_cli("check", cwd=app).returncode == 0  # check applies the same pins
+    # `generate SPEC` inside the project applies them too (the spec is the project's).
+    again = run_cli("generate", "openapi/kibo_authtickets.yaml", "-o", "src", "--quiet", cwd=app)
+    assert again.returncode == 0 and run_cli("check", cwd=app).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("pins", "message"),
+    [
+        ('[tool.kibo-codegen.pins.models]\nCustomerAuthTicket = "CustomerAccount"\n', "'CustomerAccount' is"),
+        ('[tool.kibo-codegen.pins.methods]\n"PUT /commerce/customer/authtickets/refresh" = "impersonate_cart"\n',
+         "is"),
+        ('[tool.kibo-codegen.pins.models]\nCustomerAuthTicket = "not valid"\n', "is not a Python identifier"),
+        ('[tool.kibo-codegen.pins.resources]\nStorefrontAuthTicket = "close"\n', "a name the package uses itself"),
+        ('[tool.kibo-codegen.pins.colours]\nx = "y"\n', "unknown pin table"),
+    ],
+)  # fmt: skip
+def test_a_colliding_or_bad_pin_is_a_located_error(tmp_path: Path, pins: str, message: str) -> None:
+    app = make_application(tmp_path)
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + pins, encoding="utf-8")
+    result = run_cli(cwd=app)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {pyproject}: [tool.kibo-codegen.pins]."), result.stderr
+    assert message in result.stderr
+    assert not (app / "src" / "kibo_client").exists()
