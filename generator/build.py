@@ -90,6 +90,7 @@ RESERVED_CLASS_NAMES = frozenset(
 
 _JSON_CONTENT = re.compile(r"^(application|text)/([\w.+-]*\+)?json\b|^\*/\*$|^text/plain\b", re.IGNORECASE)
 _PATH_PARAMETER = re.compile(r"\{([^{}]+)\}")
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 def is_secret(wire_name: str) -> bool:
@@ -529,6 +530,7 @@ class _Builder:
                         servers=servers if servers != self.servers(top_servers, ["servers"]) else (),
                         security=self.security(op.get("security")),
                         deprecated=bool(op.get("deprecated")),
+                        idempotent=method.upper() in _IDEMPOTENT_METHODS or op.get("x-idempotent") is True,
                     )
                 )
         return operations

@@ -122,6 +122,9 @@ class Operation:
     servers: tuple[Server, ...]  # operation/path-level servers; empty → the client's base URL
     security: tuple[tuple[str, ...], ...] | None  # None → the document default
     deprecated: bool = False
+    # Safe to send twice (retried after a timeout or a 5xx): GET, HEAD, OPTIONS, PUT, DELETE,
+    # TRACE, or `x-idempotent: true` in the spec.
+    idempotent: bool = True
 
     @property
     def servers_constant(self) -> Identifier:

@@ -184,7 +184,7 @@ def test_x_should_retry_header_overrides_the_status(
 
 def test_request_is_rebuilt_identically_on_each_attempt(server: KiboServer, client: Any) -> None:
     server.add_user("retry@example.com", "pw-123456")
-    server.fail_next(1, status=500)
+    server.fail_next(1, status=503)  # POST: retried on 503 (not on 500)
     ticket = client.storefront_auth_ticket.create_user_auth_ticket(
         body={"username": "retry@example.com", "password": "pw-123456"},
         extra_headers={"X-Trace": "t1"},

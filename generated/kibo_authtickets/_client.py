@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 import pydantic
@@ -19,6 +20,7 @@ from ._base_client import (
     TimeoutTypes,
 )
 from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
+from .errors import ConfigurationError
 from .auth import TOKEN_PATH, TOKEN_SERVERS, AppTokenAuth
 
 if TYPE_CHECKING:
@@ -43,6 +45,18 @@ CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = (
     ("currency", "x-vol-currency", "KIBO_CURRENCY"),
     ("dataview_mode", "x-vol-dataview-mode", "KIBO_DATAVIEW_MODE"),
 )
+
+
+def _clean_secret(argument: str, value: str) -> str:
+    """A token read from a file or the environment often ends in a newline: stripped. Any other
+    control character would only be refused on the wire (by then in a log line): refused here,
+    without the value."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{argument} must be a str, not {type(value).__name__}")
+    value = value.strip()
+    if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigurationError(f"{argument} is empty or contains control characters")
+    return value
 
 
 def _env(name: str) -> str | None:
@@ -91,6 +105,11 @@ class _Setup:
         self.variables = values
         overrides: dict[str, str] = {}
         auth_host = auth_host or _env(ENV_AUTH_HOST)
+        if auth_host is None and main is None:
+            # A base_url that is none of the spec's servers (a mock, a proxy): the application
+            # token is fetched from that same origin, never from a host the caller did not name.
+            parts = urlsplit(self.base_url)
+            auth_host = f"{parts.scheme}://{parts.netloc}"
         if auth_host is not None:
             overrides = {s.url: host_url(auth_host, s.url) for s in TOKEN_SERVERS}
         self.routing = ServerRouting(main, values, overrides)
@@ -101,6 +120,7 @@ class _Setup:
             if value is not None:
                 headers[header] = str(value)
         if access_token is not None:
+            access_token = _clean_secret("access_token", access_token)
             # bearerAuth: the application token.
             headers["Authorization"] = f"Bearer {access_token}"
         headers.update(default_headers or {})
@@ -108,14 +128,14 @@ class _Setup:
         self.auth = auth
         if client_id is not None or client_secret is not None:
             if access_token is not None or auth is not None:
-                raise ValueError(
+                raise ConfigurationError(
                     "pass either access_token=/auth= or client_id= and client_secret=, not both"
                 )
         elif access_token is None and auth is None:
             client_id, client_secret = _env(ENV_CLIENT_ID), _env(ENV_CLIENT_SECRET)
         if client_id is not None or client_secret is not None:
             if not client_id or not client_secret:
-                raise ValueError(
+                raise ConfigurationError(
                     "the application token needs both client_id=... and client_secret=..."
                     f" (or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET})"
                 )
@@ -140,6 +160,7 @@ class Client(SyncAPIClient):
         auth: httpx.Auth | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_non_idempotent: bool = False,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         tenant_id: str | None = None,
@@ -178,7 +199,10 @@ class Client(SyncAPIClient):
         auth_host: host or URL of the application-token operation (default from the spec, or
             $KIBO_AUTH_HOST).
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
-        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
+        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
+            PATCH only when the request cannot have reached the server, or on 429/503.
+        retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
+            to repeat; an operation marked `x-idempotent: true` in the spec already is).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -213,6 +237,7 @@ class Client(SyncAPIClient):
             max_retries=max_retries,
             default_headers=setup.headers,
             http_client=http_client,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing
@@ -250,6 +275,7 @@ class AsyncClient(AsyncAPIClient):
         auth: httpx.Auth | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_non_idempotent: bool = False,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         tenant_id: str | None = None,
@@ -288,7 +314,10 @@ class AsyncClient(AsyncAPIClient):
         auth_host: host or URL of the application-token operation (default from the spec, or
             $KIBO_AUTH_HOST).
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
-        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
+        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
+            PATCH only when the request cannot have reached the server, or on 429/503.
+        retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
+            to repeat; an operation marked `x-idempotent: true` in the spec already is).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -323,6 +352,7 @@ class AsyncClient(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=setup.headers,
             http_client=http_client,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .errors import ConfigurationError
+
 __all__ = [
     "SERVERS",
     "ServerRouting",
@@ -51,18 +53,18 @@ class ServerTemplate:
                 value = variable.default
             if value is None or value == "":
                 hint = f" or set {variable.env}" if variable.env else ""
-                raise ValueError(
+                raise ConfigurationError(
                     f"server {self.url!r} needs {variable.argument}=...: pass it to the client{hint}"
                     " (or pass base_url=...)"
                 )
             value = str(value)
             if variable.enum and value not in variable.enum:
                 allowed = ", ".join(repr(v) for v in variable.enum)
-                raise ValueError(
+                raise ConfigurationError(
                     f"{variable.argument}={value!r} is not allowed; choose one of {allowed}"
                 )
             if not re.fullmatch(r"[A-Za-z0-9._~-]+", value):
-                raise ValueError(f"{variable.argument}={value!r} is not a valid URL part")
+                raise ConfigurationError(f"{variable.argument}={value!r} is not a valid URL part")
             resolved[variable.name] = value
         return _PLACEHOLDER.sub(lambda m: resolved.get(m.group(1), m.group(0)), self.url)
 
@@ -267,12 +269,12 @@ def pick_server(
 ) -> ServerTemplate:
     """A server by index or by description (case-insensitive); the first one by default."""
     if not servers:
-        raise ValueError("the spec lists no servers: pass base_url=...")
+        raise ConfigurationError("the spec lists no servers: pass base_url=...")
     if server is None:
         return servers[0]
     if isinstance(server, int):
         if not 0 <= server < len(servers):
-            raise ValueError(
+            raise ConfigurationError(
                 f"server={server} is out of range: there are {len(servers)} servers (see SERVERS)"
             )
         return servers[server]
@@ -280,7 +282,7 @@ def pick_server(
         if candidate.description.lower() == server.lower() or candidate.url == server:
             return candidate
     known = ", ".join(repr(s.description) for s in servers)
-    raise ValueError(f"unknown server {server!r}; choose an index or one of {known}")
+    raise ConfigurationError(f"unknown server {server!r}; choose an index or one of {known}")
 
 
 def match_server(
@@ -301,7 +303,7 @@ def host_url(value: str, template_url: str) -> str:
         value = "https://" + value
     parts = urlsplit(value)
     if not parts.netloc:
-        raise ValueError(f"{value!r} is not a host or URL")
+        raise ConfigurationError(f"{value!r} is not a host or URL")
     if parts.path in ("", "/"):
         value = value.rstrip("/") + urlsplit(template_url).path
     return value.rstrip("/")
@@ -331,7 +333,7 @@ class ServerRouting:
 
     def pick(self, servers: tuple[ServerTemplate, ...]) -> ServerTemplate:
         if not servers:
-            raise ValueError("the operation lists no servers")
+            raise ConfigurationError("the operation lists no servers")
         if self.main is None:
             return servers[0]
         wanted = _words(self.main.description)

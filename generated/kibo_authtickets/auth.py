@@ -136,7 +136,9 @@ class AppTokenAuth(httpx.Auth):
         client_secret = client_secret or _env("KIBO_SHARED_SECRET")
         auth_host = auth_host or _env("KIBO_AUTH_HOST")
         if not client_id or not client_secret:
-            raise ValueError("AppTokenAuth needs client_id=... and client_secret=...")
+            raise _errors.ConfigurationError(
+                "AppTokenAuth needs client_id=... and client_secret=..."
+            )
         if token_url is None:
             if auth_host is not None:
                 token_url = (
@@ -145,11 +147,11 @@ class AppTokenAuth(httpx.Auth):
             elif TOKEN_SERVERS:
                 token_url = TOKEN_SERVERS[0].resolve({}).rstrip("/") + TOKEN_PATH
             else:
-                raise ValueError(
+                raise _errors.ConfigurationError(
                     "AppTokenAuth needs auth_host=... (the base URL of the token operation)"
                 )
         if skew < 0:
-            raise ValueError("skew must be >= 0")
+            raise _errors.ConfigurationError("skew must be >= 0")
         self.client_id = client_id
         self.__secret = client_secret
         self.token_url = token_url
@@ -317,7 +319,7 @@ class _TicketPolicy:
         clock: Clock | None,
     ) -> None:
         if refresh_margin < 0:
-            raise ValueError("refresh_margin must be >= 0")
+            raise _errors.ConfigurationError("refresh_margin must be >= 0")
         self._ticket = _as_ticket(ticket)
         self.refresh_margin = refresh_margin
         self.on_refresh = on_refresh

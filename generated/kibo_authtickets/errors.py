@@ -30,8 +30,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -54,6 +56,15 @@ class APIError(Exception):
         super().__init__(message)
         self.message = message
         self.request = request
+
+
+class ConfigurationError(APIError, ValueError):
+    """A client argument (or the environment variable it falls back to) is wrong or missing; raised
+    when the client is made, before any request."""
+
+
+class InvalidRequestError(APIError, ValueError):
+    """A call's arguments cannot be sent: a body that does not fit its model, or a closed client."""
 
 
 class APIConnectionError(APIError):

@@ -90,6 +90,7 @@ class AppAuthTickets(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -145,6 +146,7 @@ class AsyncAppAuthTickets(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )

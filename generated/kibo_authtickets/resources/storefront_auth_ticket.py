@@ -78,6 +78,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -119,6 +120,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -154,6 +156,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -192,6 +195,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -227,6 +231,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -265,6 +270,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -303,6 +309,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -341,6 +348,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -402,6 +410,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -443,6 +452,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -478,6 +488,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -516,6 +527,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -551,6 +563,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -589,6 +602,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -627,6 +641,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -665,6 +680,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )

@@ -57,6 +57,12 @@ MAX_RETRY_AFTER = 60.0
 USER_AGENT = "mini-shop-python" + "/" + __version__
 RAW_RESPONSE_HEADER = "X-Codegen-Raw-Response"
 RETRYABLE_STATUS = frozenset({408, 429})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# What a request that may have reached the server is still retried on when it is not idempotent:
+# the server said it did not act on it.
+NON_IDEMPOTENT_RETRYABLE_STATUS = frozenset({429, 503})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 20
 
 # ---------------------------------------------------------------------------------------------
 # Secrets: never in a log line or an error message.
@@ -237,7 +243,21 @@ def build_path(template: str, values: Mapping[str, Any]) -> str:
 def to_jsonable(body: Any, model: type[pydantic.BaseModel] | None) -> Any:
     """Request body as JSON-ready data: models by alias with only the fields that were set."""
     if model is not None and not isinstance(body, pydantic.BaseModel) and isinstance(body, Mapping):
-        body = model.model_validate(body)
+        problems: str | None = None
+        try:
+            body = model.model_validate(body)
+        except pydantic.ValidationError as exc:
+            # What is wrong, never the value (it may be a password): one error family, APIError.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or '(body)'}: {error['msg']}"
+                for error in exc.errors(
+                    include_url=False, include_input=False, include_context=False
+                )
+            )
+        if (
+            problems is not None
+        ):  # raised here, outside `except`: pydantic's error is not kept as context
+            raise _errors.InvalidRequestError(f"body does not fit {model.__name__}: {problems}")
     if isinstance(body, pydantic.BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return pydantic.TypeAdapter(Any).dump_python(body, mode="json")
@@ -281,16 +301,18 @@ class FinalRequestOptions:
     """Everything one call needs; built by a resource method, consumed by the client."""
 
     __slots__ = (
-        "base_url",
-        "cast_to",
-        "content",
-        "headers",
-        "json_body",
-        "method",
-        "path",
-        "query",
-        "raw",
-        "timeout",
+        *(
+            "base_url",
+            "cast_to",
+            "content",
+            "headers",
+            "idempotent",
+            "json_body",
+            "method",
+            "path",
+            "query",
+        ),
+        *("raw", "timeout"),
     )
 
     def __init__(
@@ -307,6 +329,7 @@ class FinalRequestOptions:
         extra_query: Query | None = None,
         timeout: TimeoutTypes | None = None,
         base_url: str | None = None,
+        idempotent: bool | None = None,
     ) -> None:
         # Called once per request: the empty cases (most calls) build nothing.
         merged_headers = (
@@ -337,6 +360,8 @@ class FinalRequestOptions:
         self.cast_to = cast_to
         self.timeout = timeout
         self.base_url = base_url
+        # Safe to send twice? Default by method; an operation's `x-idempotent: true` says yes.
+        self.idempotent = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,9 +453,14 @@ def async_to_raw_response_wrapper(
 class RetryPolicy:
     """When to retry and how long to wait: one policy for the sync and the async client.
 
-    Retried: connection errors, timeouts, 408, 429 and 5xx, at most `max_retries` times. The wait
-    is `Retry-After`/`Retry-After-Ms` when the server sends one (capped at 60 s), otherwise
-    0.5 s doubling per retry, capped at 8 s, minus up to 25 % jitter.
+    Only failures are retried, at most `max_retries` times. Idempotent requests (GET, HEAD,
+    OPTIONS, PUT, DELETE, or an operation marked `x-idempotent: true`): connection errors,
+    timeouts, 408, 429 and 5xx. Other requests (POST, PATCH) only when they cannot have reached
+    the server (connection refused, connect or pool timeout) or the server answered 429 or 503,
+    unless the client was made with `retry_non_idempotent=True`. A server's `x-should-retry:
+    false` always wins; its `x-should-retry: true` retries an error response of an idempotent
+    request. The wait is `Retry-After`/`Retry-After-Ms` when the server sends one (capped at
+    60 s), otherwise 0.5 s doubling per retry, capped at 8 s, minus up to 25 % jitter.
     """
 
     def __init__(
@@ -439,27 +469,42 @@ class RetryPolicy:
         *,
         jitter: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
+        retry_non_idempotent: bool = False,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise _errors.ConfigurationError("max_retries must be an int >= 0")
         self.max_retries = max_retries
         self.jitter = jitter
         self.clock = clock
+        self.retry_non_idempotent = retry_non_idempotent
 
-    def should_retry_response(self, response: httpx.Response, retries_taken: int) -> bool:
-        if retries_taken >= self.max_retries:
+    def should_retry_response(
+        self, response: httpx.Response, retries_taken: int, idempotent: bool = True
+    ) -> bool:
+        if retries_taken >= self.max_retries or response.status_code < 400:
             return False
         should: str | None = response.headers.get("x-should-retry")
-        if should in ("true", "false"):
-            return should == "true"
+        if should == "false":
+            return False
+        if not (idempotent or self.retry_non_idempotent):
+            return response.status_code in NON_IDEMPOTENT_RETRYABLE_STATUS
+        if should == "true":
+            return True
         return response.status_code in RETRYABLE_STATUS or response.status_code >= 500
 
-    def should_retry_error(self, error: Exception, retries_taken: int) -> bool:
+    def should_retry_error(
+        self, error: Exception, retries_taken: int, idempotent: bool = True
+    ) -> bool:
         if retries_taken >= self.max_retries:
             return False
-        return isinstance(error, httpx.TransportError) and not isinstance(
+        if not isinstance(error, httpx.TransportError) or isinstance(
             error, httpx.UnsupportedProtocol
-        )
+        ):
+            return False
+        if idempotent or self.retry_non_idempotent:
+            return True
+        # Only what cannot have reached the server: the request was never written.
+        return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
     def delay(self, retries_taken: int, response: httpx.Response | None = None) -> float:
         """Seconds to wait before retry number `retries_taken + 1`."""
@@ -504,8 +549,83 @@ def _cap(seconds: float) -> float | None:
 # The client core
 # ---------------------------------------------------------------------------------------------
 
+
+def _refuse_broken_headers(request: httpx.Request) -> None:
+    """A header value with a line break or NUL is refused before it is sent: h11 would refuse it
+    too, but only after httpcore logged it (a token read with its trailing newline)."""
+    for name, value in request.headers.raw:
+        if b"\n" in value or b"\r" in value or b"\0" in value:
+            raise _errors.InvalidRequestError(
+                f"header {name.decode('latin-1')!r} has a line break or NUL in its value",
+                request=request,
+            )
+
+
+def _redacted(error: httpx.HTTPError, request: httpx.Request) -> BaseException | None:
+    """`error` again, its message redacted and nothing chained to it (None if it cannot be rebuilt)."""
+    message = redact_text(str(error), secrets_of(request))
+    try:
+        copy_ = type(error)(message, request=request)  # type: ignore[call-arg]
+    except TypeError:
+        return None
+    return copy_
+
+
+class _Send:
+    """A request for the driver to send, with the `auth` flow to apply (None: none at all)."""
+
+    __slots__ = ("auth", "request")
+
+    def __init__(self, request: httpx.Request, auth: httpx.Auth | None) -> None:
+        self.request = request
+        self.auth = auth
+
+    def auth_argument(self) -> Any:
+        """For `http.send(auth=...)`: the client's own auth, ours, or none (`None` is no auth)."""
+        return httpx.USE_CLIENT_DEFAULT if self.auth is _CLIENT_AUTH else self.auth
+
+
+# `_Send.auth` for "whatever the http client has" (a user's own client may carry an auth).
+_CLIENT_AUTH: Any = object()
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _redirect(previous: _Send, response: httpx.Response) -> _Send:
+    """The request a redirect response asks for, as browsers and httpx build it, minus every secret
+    when it leaves the origin."""
+    request = previous.request
+    url = request.url.join(response.headers["location"])
+    method = request.method
+    if response.status_code == 303 and method != "HEAD":
+        method = "GET"
+    if response.status_code in (301, 302) and method == "POST":
+        method = "GET"
+    headers = httpx.Headers(request.headers)
+    headers.pop("host", None)
+    content: bytes | None = None
+    if method == request.method and response.status_code in (307, 308):
+        content = request.content  # same method: the same body
+    else:
+        for name in ("content-length", "content-type", "transfer-encoding"):
+            headers.pop(name, None)
+    auth = previous.auth
+    if _origin(url) != _origin(request.url):
+        for name in list(headers.keys()):
+            if name.lower() in SECRET_HEADERS or is_secret_name(name):
+                del headers[name]
+        auth = None
+    redirected = httpx.Request(
+        method, url, headers=headers, content=content, extensions=request.extensions
+    )
+    return _Send(redirected, auth)
+
+
 # What the request flow asks its driver to do: send a request, or sleep for some seconds.
-Step = Union[httpx.Request, float]
+Step = Union[_Send, float]
 # What the driver reports back: the response or the error of a send, None after a sleep.
 Outcome = Union[httpx.Response, Exception, None]
 
@@ -521,10 +641,11 @@ class BaseClient:
         timeout: TimeoutTypes,
         max_retries: int,
         default_headers: Headers | None,
+        retry_non_idempotent: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._retry = RetryPolicy(max_retries)
+        self._retry = RetryPolicy(max_retries, retry_non_idempotent=retry_non_idempotent)
         self._auth = auth
         self._server_variables: dict[str, str | None] = {}
         # (the default headers it was made from, as httpx.Headers): see `_headers`.
@@ -552,6 +673,7 @@ class BaseClient:
         timeout: TimeoutTypes | None = None,
         max_retries: int | None = None,
         default_headers: Headers | None = None,
+        retry_non_idempotent: bool | None = None,
     ) -> ClientT:
         """A copy of this client with other defaults, sharing its connection pool.
 
@@ -566,9 +688,16 @@ class BaseClient:
         vars(clone)["_owns_http_client"] = False
         if timeout is not None:
             clone.timeout = timeout
-        if max_retries is not None:
+        if max_retries is not None or retry_non_idempotent is not None:
             clone._retry = RetryPolicy(
-                max_retries, jitter=self._retry.jitter, clock=self._retry.clock
+                self._retry.max_retries if max_retries is None else max_retries,
+                jitter=self._retry.jitter,
+                clock=self._retry.clock,
+                retry_non_idempotent=(
+                    self._retry.retry_non_idempotent
+                    if retry_non_idempotent is None
+                    else retry_non_idempotent
+                ),
             )
         if default_headers is not None:
             clone._default_headers = {**self._default_headers, **default_headers}
@@ -650,14 +779,37 @@ class BaseClient:
         self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions
     ) -> Generator[Step, Outcome, Any]:
         """The whole life of one call, I/O left to the driver: yields requests to send and delays
-        to sleep, receives responses or errors, returns the parsed result or raises an APIError."""
+        to sleep, receives responses or errors, returns the parsed result or raises an APIError.
+
+        Redirects are followed here, not by httpx, so that a redirect to another origin carries no
+        secret: no `Authorization`, no `x-vol-user-claims`, no cookie, no header whose name says
+        token/secret/password, and no `auth` flow (which would add them again)."""
         retries_taken = 0
         attempts = self.max_retries + 1
+        follow = bool(getattr(http, "follow_redirects", True))
         while True:
             request = self._build_request(http, options)
+            _refuse_broken_headers(request)
+            send = _Send(request, self._auth if self._auth is not None else _CLIENT_AUTH)
+            redirects = 0
             where = _Where(request)  # formatted only when a log line is emitted
             log.debug("HTTP request: %s (attempt %d of %d)", where, retries_taken + 1, attempts)
-            outcome = yield request
+            outcome = yield send
+            while (
+                follow
+                and isinstance(outcome, httpx.Response)
+                and outcome.status_code in REDIRECT_STATUS
+                and "location" in outcome.headers
+            ):
+                if redirects >= MAX_REDIRECTS:
+                    raise _errors.APIConnectionError(
+                        f"Too many redirects ({MAX_REDIRECTS}): {where}", request=send.request
+                    )
+                redirects += 1
+                send = _redirect(send, outcome)
+                log.debug("HTTP redirect: %s -> %s", where, _Where(send.request))
+                outcome = yield send
+            request = send.request
             if isinstance(outcome, httpx.Response):
                 response = outcome
                 log.debug(
@@ -668,13 +820,19 @@ class BaseClient:
                     retries_taken + 1,
                     attempts,
                 )
-                if not self._retry.should_retry_response(response, retries_taken):
+                if not self._retry.should_retry_response(
+                    response, retries_taken, options.idempotent
+                ):
                     return self._process_response(response, options, retries_taken)
                 delay = self._retry.delay(retries_taken, response)
                 reason = f"status {response.status_code}"
             elif isinstance(outcome, httpx.HTTPError):
-                if not self._retry.should_retry_error(outcome, retries_taken):
-                    raise self._connection_error(request, outcome, retries_taken) from outcome
+                if not self._retry.should_retry_error(outcome, retries_taken, options.idempotent):
+                    # Chained to a redacted copy: httpx's own message (and what it chains) may quote
+                    # a header or URL with a secret in it.
+                    raise self._connection_error(request, outcome, retries_taken) from _redacted(
+                        outcome, request
+                    )
                 delay = self._retry.delay(retries_taken)
                 reason = type(outcome).__name__
             else:  # pragma: no cover - drivers only send back responses and httpx errors
@@ -867,6 +1025,7 @@ class SyncAPIClient(BaseClient):
         default_headers: Headers | None,
         http_client: httpx.Client | None,
         sleep: Callable[[float], None] = time.sleep,
+        retry_non_idempotent: bool = False,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -874,6 +1033,7 @@ class SyncAPIClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._owns_http_client = http_client is None
         if http_client is None:
@@ -888,9 +1048,11 @@ class SyncAPIClient(BaseClient):
         step = next(flow)
         while True:
             outcome: Outcome = None
-            if isinstance(step, httpx.Request):
+            if isinstance(step, _Send):
                 try:
-                    outcome = self._http.send(step, auth=self._auth or httpx.USE_CLIENT_DEFAULT)
+                    outcome = self._http.send(
+                        step.request, auth=step.auth_argument(), follow_redirects=False
+                    )
                 except httpx.HTTPError as exc:
                     outcome = exc
             else:
@@ -935,6 +1097,7 @@ class AsyncAPIClient(BaseClient):
         default_headers: Headers | None,
         http_client: httpx.AsyncClient | None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        retry_non_idempotent: bool = False,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -942,6 +1105,7 @@ class AsyncAPIClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._owns_http_client = http_client is None
         if http_client is None:
@@ -956,10 +1120,10 @@ class AsyncAPIClient(BaseClient):
         step = next(flow)
         while True:
             outcome: Outcome = None
-            if isinstance(step, httpx.Request):
+            if isinstance(step, _Send):
                 try:
                     outcome = await self._http.send(
-                        step, auth=self._auth or httpx.USE_CLIENT_DEFAULT
+                        step.request, auth=step.auth_argument(), follow_redirects=False
                     )
                 except httpx.HTTPError as exc:
                     outcome = exc

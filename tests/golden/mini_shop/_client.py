@@ -19,6 +19,7 @@ from ._base_client import (
     TimeoutTypes,
 )
 from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .resources.carts import AsyncCarts, Carts
@@ -28,6 +29,18 @@ __all__ = ["AsyncClient", "Client"]
 
 # (keyword argument, header, environment variable) of the context headers sent on every call.
 CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = ()
+
+
+def _clean_secret(argument: str, value: str) -> str:
+    """A token read from a file or the environment often ends in a newline: stripped. Any other
+    control character would only be refused on the wire (by then in a log line): refused here,
+    without the value."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{argument} must be a str, not {type(value).__name__}")
+    value = value.strip()
+    if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigurationError(f"{argument} is empty or contains control characters")
+    return value
 
 
 def _env(name: str) -> str | None:
@@ -81,6 +94,7 @@ class _Setup:
             if value is not None:
                 headers[header] = str(value)
         if access_token is not None:
+            access_token = _clean_secret("access_token", access_token)
             # bearerAuth: the application token.
             headers["Authorization"] = f"Bearer {access_token}"
         headers.update(default_headers or {})
@@ -105,6 +119,7 @@ class Client(SyncAPIClient):
         auth: httpx.Auth | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_non_idempotent: bool = False,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         region: str | None = None,
@@ -116,7 +131,10 @@ class Client(SyncAPIClient):
             (region=..., default eu)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
-        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
+        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
+            PATCH only when the request cannot have reached the server, or on 429/503.
+        retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
+            to repeat; an operation marked `x-idempotent: true` in the spec already is).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -143,6 +161,7 @@ class Client(SyncAPIClient):
             max_retries=max_retries,
             default_headers=setup.headers,
             http_client=http_client,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing
@@ -180,6 +199,7 @@ class AsyncClient(AsyncAPIClient):
         auth: httpx.Auth | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_non_idempotent: bool = False,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         region: str | None = None,
@@ -191,7 +211,10 @@ class AsyncClient(AsyncAPIClient):
             (region=..., default eu)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
         timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
-        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off).
+        max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
+            PATCH only when the request cannot have reached the server, or on 429/503.
+        retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
+            to repeat; an operation marked `x-idempotent: true` in the spec already is).
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -218,6 +241,7 @@ class AsyncClient(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=setup.headers,
             http_client=http_client,
+            retry_non_idempotent=retry_non_idempotent,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing

@@ -83,6 +83,7 @@ class Carts(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -121,6 +122,7 @@ class Carts(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -156,6 +158,7 @@ class Carts(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -220,6 +223,7 @@ class AsyncCarts(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -258,6 +262,7 @@ class AsyncCarts(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=False,
                 )
             ),
         )
@@ -293,6 +298,7 @@ class AsyncCarts(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )

@@ -71,6 +71,7 @@ class Default(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
@@ -113,6 +114,7 @@ class AsyncDefault(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
+                    idempotent=True,
                 )
             ),
         )
