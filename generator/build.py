@@ -16,6 +16,7 @@ from .errors import Problem, SpecError
 from .load import HTTP_METHODS, LoadedSpec, escape_pointer_part, pointer, resolve_pointer, where
 from .naming import (
     NameAllocator,
+    field_name,
     method_name,
     package_name_for,
     package_name_problem,
@@ -530,7 +531,7 @@ class _Builder:
                         servers=servers if servers != self.servers(top_servers, ["servers"]) else (),
                         security=self.security(op.get("security")),
                         deprecated=bool(op.get("deprecated")),
-                        idempotent=method.upper() in _IDEMPOTENT_METHODS or op.get("x-idempotent") is True,
+                        idempotent=_idempotent(method, op, parameters),
                     )
                 )
         return operations
@@ -557,6 +558,7 @@ class _Builder:
         if self.problems:
             raise SpecError(self.problems)
         models_document = self.models_document()
+        request_only = _request_only_models(operations, models_document)
         return ApiSpec(
             title=_text(info.get("title")) or self.package_name,
             version=str(info.get("version", "0.0.0")),
@@ -573,6 +575,8 @@ class _Builder:
             model_names=tuple(Identifier(name) for name in sorted(self.model_class_names())),
             secret_wire_names=tuple(sorted(_secret_names(self.document))),
             models_document=models_document,
+            field_aliases=_field_aliases(models_document),
+            request_only_models=request_only,
             warnings=tuple(self.warnings),
         )
 
@@ -815,6 +819,107 @@ def _secret_names(document: Any) -> set[str]:
 
     walk(document)
     return found
+
+
+def _idempotent(method: str, op: Mapping[str, Any], parameters: tuple[Parameter, ...]) -> bool:
+    """Safe to send twice: by method, or `x-idempotent: true`; never a call that spends a refresh
+    token (a PUT by method, but its first attempt may have used the token up)."""
+    if any(re.sub(r"[^a-z0-9]", "", p.wire_name.lower()) == "refreshtoken" for p in parameters):
+        return False
+    return method.upper() in _IDEMPOTENT_METHODS or op.get("x-idempotent") is True
+
+
+def _refs_of(node: Any) -> set[str]:
+    """Class names a schema refers to (`#/components/schemas/NAME`), at any depth."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
+                found.add(ref[len(SCHEMA_PREFIX) :].split("/", 1)[0].replace("~1", "/").replace("~0", "~"))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _closure(names: set[str], schemas: Mapping[str, Any]) -> set[str]:
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        pending.extend(_refs_of(schemas[name]))
+    return seen
+
+
+def _request_only_models(operations: list[Operation], models_document: Mapping[str, Any]) -> tuple[Identifier, ...]:
+    """Models that only requests use: they reject unknown fields (a typo is caught before sending).
+    A model any response reaches keeps unknown fields (a newer server's data survives)."""
+    schemas = models_document.get("components", {}).get("schemas", {})
+    annotation_names = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    requests: set[str] = set()
+    responses: set[str] = set()
+    for op in operations:
+        if op.body is not None:
+            requests.update(annotation_names.findall(op.body.annotation))
+        for response in op.responses:
+            responses.update(annotation_names.findall(response.annotation))
+    only = _closure(requests, schemas) - _closure(responses, schemas)
+    return tuple(Identifier(name) for name in sorted(only) if _is_object_model(schemas[name]))
+
+
+def _is_object_model(schema: Any) -> bool:
+    return isinstance(schema, dict) and "enum" not in schema and (
+        bool(schema.get("properties")) or "allOf" in schema or schema.get("type") == "object"
+    )
+
+
+def _field_aliases(models_document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """datamodel-code-generator's `aliases`: wire name → [attribute name], which it writes as
+    `validation_alias=AliasChoices(wire, attribute)` + `serialization_alias=wire`, so that type
+    checkers see the attribute name in the constructor (`CartAuthTicketRequest(cart_id=...)`) and
+    the wire name still validates and serialises. A `Class.wire` key where two properties of one
+    class would get the same attribute."""
+    aliases: dict[str, list[str]] = {}
+    stack: list[Any] = list(models_document.get("components", {}).get("schemas", {}).items())
+    while stack:
+        owner, schema = stack.pop()
+        if isinstance(schema, list):
+            stack.extend((owner, item) for item in schema)
+            continue
+        if not isinstance(schema, dict):
+            continue
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            allocator = NameAllocator()
+            for wire in properties:
+                name = allocator.allocate(field_name(str(wire)))
+                # The name is the wire name: nothing to alias, unless datamodel-code-generator
+                # renames it (`model_config` → `model_config_`): then the wire name must validate.
+                if name == wire and not _taken_by_pydantic(name):
+                    continue
+                if name == field_name(str(wire)):
+                    aliases.setdefault(str(wire), [name])
+                else:
+                    aliases[f"{owner}.{wire}"] = [name]
+        for key, value in schema.items():
+            if isinstance(value, (dict, list)) and key != "properties":
+                stack.append((owner, value))
+        if isinstance(properties, dict):
+            stack.extend((owner, value) for value in properties.values())
+    return aliases
+
+
+def _taken_by_pydantic(name: str) -> bool:
+    """A name a field cannot have on a pydantic model (an attribute of BaseModel, `model_*`)."""
+    import pydantic
+
+    return name.startswith("model_") or hasattr(pydantic.BaseModel, name)
 
 
 def _derived_method_name(op: Mapping[str, Any], method: str, path: str) -> Identifier:

@@ -12,18 +12,31 @@ from .spec import ApiSpec
 _EMPTY_MODELS = "from __future__ import annotations\n"
 
 
-def _options() -> dict[str, Any]:
+# The package's own base classes (`_models.py`): datamodel-code-generator imports a base class by
+# an absolute path; the package imports it relatively, so that it works vendored under any name.
+_BASE_MODULE = "package_base_models._models"
+
+
+def _options(api: ApiSpec | None = None) -> dict[str, Any]:
     # Imported lazily: datamodel-code-generator is the slowest import of the pipeline.
     from datamodel_code_generator.enums import DataModelType, InputFileType, UnionMode
     from datamodel_code_generator.format import DatetimeClassType, PythonVersion
 
+    request_only = api.request_only_models if api is not None else ()
     return {
         "input_file_type": InputFileType.OpenAPI,
         "output_model_type": DataModelType.PydanticV2BaseModel,
         "target_python_version": PythonVersion.PY_310,
         "snake_case_field": True,
-        "allow_population_by_field_name": True,
-        "extra_fields": "allow",  # a newer server's fields survive a round trip
+        # One base for every model (config, secret-free repr): `Model` keeps unknown fields (a
+        # newer server's data survives), `RequestModel` (models only requests use) rejects them.
+        "base_class": f"{_BASE_MODULE}.Model",
+        "base_class_map": {name: f"{_BASE_MODULE}.RequestModel" for name in request_only},
+        # Attribute names type checkers see: validation_alias + serialization_alias, not alias.
+        "aliases": dict(api.field_aliases) if api is not None else {},
+        "use_serialization_alias": True,
+        "use_default_kwarg": True,  # Field(default=None): checkers see the field as optional
+        "use_subclass_enum": True,  # `class Status(str, Enum)`: members equal their values
         "use_standard_collections": True,
         "use_union_operator": True,
         "use_schema_description": True,
@@ -53,7 +66,7 @@ def generate_models(api: ApiSpec) -> str:
     if not schemas:
         return _EMPTY_MODELS
     try:
-        source = _run(api.models_document)
+        source = _run(api.models_document, api)
     except Exception as exc:
         source, warnings = _degrade(api, dict(schemas), exc)
         # ApiSpec is frozen data; these warnings are part of building it, only discovered here.
@@ -67,15 +80,17 @@ def generate_models(api: ApiSpec) -> str:
     return _strip_tool_header(source)
 
 
-def _run(document: dict[str, Any]) -> str:
+def _run(document: dict[str, Any], api: ApiSpec) -> str:
     from datamodel_code_generator import generate
 
     with warnings_module.catch_warnings():
         # Its UserWarnings (e.g. an unknown `format`: the plain type is used) are not errors.
         warnings_module.simplefilter("ignore")
-        source = generate(document, **_options())
+        source = generate(document, **_options(api))
     if not isinstance(source, str):
         raise TypeError("datamodel-code-generator returned no text")
+    # The one line written differently: the base classes' import, made relative (see _BASE_MODULE).
+    source = source.replace(f"from {_BASE_MODULE} import ", "from ._models import ")
     ast.parse(source)
     return source
 
@@ -89,7 +104,7 @@ def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[s
             },
         }
         try:
-            return _run(document)
+            return _run(document, api)
         except Exception:
             return None
 

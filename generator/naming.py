@@ -37,6 +37,17 @@ def snake_case(text: str, *, fallback: str = "value") -> Identifier:
     return safe_identifier(name)
 
 
+# `requires2FA`, `last2FaDate`: a digit run that starts a short capitalised token belongs to it
+# (`requires_2fa`, `last_2fa_date`), not to the word before (`requires2_fa`). Longer words keep
+# their digits in front (`base64Encoded` stays `base64_encoded`).
+_DIGIT_TOKEN = re.compile(r"(?<=[a-z])\d+[A-Z][A-Za-z]?(?=[A-Z]|$|\d|_)")
+
+
+def field_name(wire: str) -> Identifier:
+    """The attribute name of a model field: snake_case, digits kept with their word."""
+    return snake_case(_DIGIT_TOKEN.sub(lambda m: f" {m.group().lower()} ", wire), fallback="field")
+
+
 def pascal_case(text: str, *, fallback: str = "Model") -> Identifier:
     name = "".join(w[:1].upper() + w[1:] for w in words(text))[:MAX_IDENTIFIER_LENGTH] or fallback
     return safe_identifier(name)

@@ -157,6 +157,7 @@ def render_package(
     render("_version.py.jinja", "_version.py")
     render("_surface.py.jinja", "_surface.py", surface_json=_raw_string_body(surface_json(api, models_source)))
     render("_base_client.py.jinja", "_base_client.py")
+    render("_models.py.jinja", "_models.py")
     render("_servers.py.jinja", "_servers.py")
     render("_client.py.jinja", "_client.py")
     render("errors.py.jinja", "errors.py")

@@ -200,7 +200,7 @@ def _fields(node: ast.ClassDef) -> dict[str, Any]:
             required = (default is None and "default_factory" not in keywords) or (
                 isinstance(default, ast.Constant) and default.value is Ellipsis
             )
-            alias_node = keywords.get("alias")
+            alias_node = keywords.get("serialization_alias") or keywords.get("alias")
             if isinstance(alias_node, ast.Constant) and isinstance(alias_node.value, str):
                 alias = alias_node.value
         fields[name] = {"alias": alias, "type": annotation, "required": required}

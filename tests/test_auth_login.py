@@ -41,7 +41,7 @@ def test_login_without_two_factor(kibo_server: KiboServer, client: Any) -> None:
 
     kibo_server.add_user("plain@example.com", PASSWORD)
     ticket = login(client, "plain@example.com", PASSWORD)
-    assert ticket.refresh_token and not ticket.requires2_fa
+    assert ticket.refresh_token and not ticket.requires_2fa
     assert kibo_server.count("POST", TWO_FA_REQUEST) == 0
 
 
@@ -55,15 +55,15 @@ def test_two_factor_login_end_to_end_then_call_on_behalf_of_the_shopper(
     codes: list[str] = []
 
     def read_code(pending: Any) -> str:
-        assert pending.requires2_fa is True and pending.refresh_token is None
+        assert pending.requires_2fa is True and pending.refresh_token is None
         codes.append(kibo_server.sent_codes[pending.user_id])  # "the shopper reads their email"
         return codes[-1]
 
     ticket = login(
         client, "twofa@example.com", PASSWORD, two_factor_code=read_code, fingerprint="fp-1"
     )
-    assert ticket.user_id == user.user_id and ticket.refresh_token and not ticket.requires2_fa
-    assert ticket.customer_account.last2_fa_date is not None
+    assert ticket.user_id == user.user_id and ticket.refresh_token and not ticket.requires_2fa
+    assert ticket.customer_account.last_2fa_date is not None
     assert (
         kibo_server.count("POST", TWO_FA_REQUEST) == 1
         and kibo_server.count("POST", TWO_FA_AUTH) == 1

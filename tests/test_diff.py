@@ -602,8 +602,8 @@ def test_published_spec_to_ours_reports_2fa_additions_as_compatible(tmp_path: Pa
     report = diff_specs(old, SPEC, "kibo_authtickets")
     by_subject = {(c.group, c.subject): c for c in report.changes}
     expected_compatible = {
-        ("model CustomerAuthTicket", "requires2_fa"),
-        ("model CustomerAccount", "last2_fa_date"),
+        ("model CustomerAuthTicket", "requires_2fa"),
+        ("model CustomerAccount", "last_2fa_date"),
         ("client.storefront_auth_ticket", "request_two_factor_code()"),
         ("client.storefront_auth_ticket", "two_factor_auth()"),
         ("client.storefront_auth_ticket", "request_otp()"),

@@ -45,6 +45,13 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return package
 
 
+def _wire_name(name: str, info: Any) -> str:
+    for alias in (info.serialization_alias, info.alias):
+        if alias is not None:
+            return str(alias)
+    return name
+
+
 def _is_python_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
@@ -52,7 +59,7 @@ def _is_python_name(name: str) -> bool:
 def test_property_names_are_distinct_identifiers_with_wire_aliases(pkg: ModuleType) -> None:
     model = pkg.models.Awkward
     by_alias = {
-        (name if f.alias is None else f.alias): name for name, f in model.model_fields.items()
+        _wire_name(name, f): name for name, f in model.model_fields.items()
     }
     for wire in PROPERTY_WIRE_NAMES:
         assert wire in by_alias, wire
@@ -72,7 +79,7 @@ def test_every_property_round_trips_under_its_wire_name(pkg: ModuleType) -> None
     parsed = model.model_validate(wire)
     assert parsed.model_dump(mode="json", by_alias=True, exclude_unset=True) == wire
     fields = {
-        (name if f.alias is None else f.alias): name for name, f in model.model_fields.items()
+        _wire_name(name, f): name for name, f in model.model_fields.items()
     }
     assert getattr(parsed, fields["fooBar"]) == "value of 'fooBar'"
     assert getattr(parsed, fields["foo_bar"]) == 7

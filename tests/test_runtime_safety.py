@@ -105,7 +105,9 @@ def test_x_idempotent_marks_a_post_as_safe_to_retry(tmp_path: Any) -> None:
     spec.write_text(text, encoding="utf-8")
     api = build_api(load_spec(spec, validate=False), None)
     flags = {op.py_name: op.idempotent for op in api.operations}
-    assert flags["request_otp"] is True and flags["otp_auth"] is False and flags["refresh_user_auth_ticket"] is True
+    assert flags["request_otp"] is True and flags["otp_auth"] is False
+    assert flags["create_anonymous_shopper_auth_ticket"] is True
+    assert flags["refresh_user_auth_ticket"] is False  # a PUT, but it spends the refresh token
 
 
 def test_the_flag_reaches_the_wire_policy(kibo: ModuleType, server: KiboServer) -> None:

@@ -94,12 +94,12 @@ def test_no_extension_chooses_an_import(capsys: pytest.CaptureFixture[str], tmp_
     assert f"#/components/schemas/Thing/properties/p/{key}:" in err
     models = (tmp_path / "out" / "demo" / "models.py").read_text(encoding="utf-8")
     imported = {
-        (node.module if isinstance(node, ast.ImportFrom) else alias.name)
+        ("." * node.level + (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name)
         for node in ast.walk(ast.parse(models))
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in node.names
     }
-    assert imported <= {"__future__", "enum", "typing", "pydantic", "datetime", "typing_extensions"}, imported
+    assert imported <= {"__future__", "enum", "typing", "pydantic", "datetime", "._models"}, imported
     # A test file in the working directory would run (and exit the process) if unittest were imported.
     (tmp_path / "test_trap.py").write_text(f"{TOUCH}\n", encoding="utf-8")
     result = import_all_in_subprocess(tmp_path / "out", "demo", cwd=tmp_path)

@@ -323,7 +323,7 @@ SURFACE_JSON = r"""
      "required": false,
      "type": "bool | None"
     },
-    "last2_fa_date": {
+    "last_2fa_date": {
      "alias": "last2FaDate",
      "required": false,
      "type": "datetime | None"
@@ -439,7 +439,7 @@ SURFACE_JSON = r"""
      "required": false,
      "type": "datetime | None"
     },
-    "requires2_fa": {
+    "requires_2fa": {
      "alias": "requires2FA",
      "required": false,
      "type": "bool | None"

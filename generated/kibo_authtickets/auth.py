@@ -31,6 +31,7 @@ from ._base_client import redact_json, redact_text
 from ._servers import ServerTemplate, ServerVariable, host_url
 
 if TYPE_CHECKING:
+    import concurrent.futures
     import asyncio
     from ._client import AsyncClient, Client
     from .models import CustomerAuthTicket
@@ -242,6 +243,19 @@ class AppTokenAuth(httpx.Auth):
                     response.read()
                     token = self._accept(response)
         request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        # The application token was rejected (revoked, or the server's clock runs ahead): fetch a
+        # new one once and send the request again; a second 401 is the caller's to handle.
+        with self._lock:
+            if self._token == token:
+                self.invalidate()
+                fetched = yield self._token_request()
+                fetched.read()
+                self._accept(fetched)
+            token = self._token or token
+        request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
     async def async_auth_flow(
@@ -259,6 +273,17 @@ class AppTokenAuth(httpx.Auth):
                     await response.aread()
                     token = self._accept(response)
         request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        async with _async_lock(self._async_locks):  # as in sync_auth_flow: one new token, one retry
+            if self._token == token:
+                self.invalidate()
+                fetched = yield self._token_request()
+                await fetched.aread()
+                self._accept(fetched)
+            token = self._token or token
+        request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
 
@@ -275,7 +300,7 @@ def _wire(model: Any, name: str) -> Any:
     if isinstance(model, Mapping):
         return model.get(name)
     for attribute, info in type(model).model_fields.items():
-        if (info.alias or attribute) == name:
+        if (info.serialization_alias or info.alias or attribute) == name:
             return getattr(model, attribute)
     return (getattr(model, "model_extra", None) or {}).get(name)
 
@@ -322,6 +347,11 @@ class _TicketPolicy:
             raise _errors.ConfigurationError("refresh_margin must be >= 0")
         self._ticket = _as_ticket(ticket)
         self.refresh_margin = refresh_margin
+        # The margin for the current ticket: `refresh_margin` for one handed in, at most half its
+        # lifetime for one this auth obtained (a 60 s ticket is refreshed after 30 s, not at once
+        # and again at every call), None for one that arrived already expired (clock skew): used
+        # as it is until the server rejects it.
+        self._margin: float | None = refresh_margin
         self.on_refresh = on_refresh
         self._clock: Clock = clock or utcnow
         self.refresh_count = 0
@@ -335,10 +365,24 @@ class _TicketPolicy:
     def _due(self, ticket: CustomerAuthTicket) -> bool:
         if not _wire(ticket, "accessToken"):
             return True
+        margin = self._margin if ticket is self._ticket else self.refresh_margin
         expires = _moment(_wire(ticket, "accessTokenExpiration"))
-        if expires is None:
-            return False  # unknown expiry: refresh only when the server says 401
-        return (expires - _aware(self._clock())).total_seconds() <= self.refresh_margin
+        if expires is None or margin is None:
+            return (
+                False  # unknown expiry, or arrived expired: refresh only when the server says 401
+            )
+        return (expires - _aware(self._clock())).total_seconds() <= margin
+
+    def _adopt(self, new: CustomerAuthTicket) -> None:
+        """Make a freshly obtained ticket the current one, with a margin its lifetime allows."""
+        expires = _moment(_wire(new, "accessTokenExpiration"))
+        margin: float | None = self.refresh_margin
+        if expires is not None:
+            lifetime = (expires - _aware(self._clock())).total_seconds()
+            margin = min(self.refresh_margin, lifetime / 2) if lifetime > 0 else None
+        self._ticket, self._margin = new, margin
+        self.refresh_count += 1
+        log.info("refreshed the shopper's ticket (refresh %d)", self.refresh_count)
 
     def _refresh_token(self, ticket: CustomerAuthTicket) -> str:
         """The refresh token, or TicketExpiredError when it is missing or expired (checked locally)."""
@@ -401,6 +445,8 @@ class CustomerTicketAuth(_TicketPolicy, httpx.Auth):
     def _refresh_locked(self, ticket: CustomerAuthTicket) -> CustomerAuthTicket:
         refresh_token = self._refresh_token(ticket)
         try:
+            # A timeout or a broken connection raises APITimeoutError/APIConnectionError as it is
+            # (the operation is not retried once sent: the token may be spent); the ticket is kept.
             new = self._client.storefront_auth_ticket.refresh_user_auth_ticket(
                 refresh_token=refresh_token
             )
@@ -409,9 +455,7 @@ class CustomerTicketAuth(_TicketPolicy, httpx.Auth):
             if rejected is None:
                 raise
             raise rejected from exc
-        self._ticket = new
-        self.refresh_count += 1
-        log.info("refreshed the shopper's ticket (refresh %d)", self.refresh_count)
+        self._adopt(new)
         if self.on_refresh is not None:
             self.on_refresh(new)
         return new
@@ -494,12 +538,15 @@ class AsyncCustomerTicketAuth(_TicketPolicy, httpx.Auth):
     ) -> None:
         super().__init__(ticket, refresh_margin, on_refresh, clock)
         self._client = client
-        self._locks: dict[int, asyncio.Lock] = {}
+        # One refresh for every caller, whatever event loop (thread) it runs in: the first caller
+        # refreshes, the others await its future.
+        self._state = threading.Lock()
+        self._inflight: concurrent.futures.Future[Any] | None = None
 
     def __repr__(self) -> str:
         return f"AsyncCustomerTicketAuth(refresh_margin={self.refresh_margin!r}, refresh_count={self.refresh_count})"
 
-    async def _refresh_locked(self, ticket: CustomerAuthTicket) -> CustomerAuthTicket:
+    async def _refresh_call(self, ticket: CustomerAuthTicket) -> CustomerAuthTicket:
         refresh_token = self._refresh_token(ticket)
         try:
             new = await self._client.storefront_auth_ticket.refresh_user_auth_ticket(
@@ -510,31 +557,54 @@ class AsyncCustomerTicketAuth(_TicketPolicy, httpx.Auth):
             if rejected is None:
                 raise
             raise rejected from exc
-        self._ticket = new
-        self.refresh_count += 1
-        log.info("refreshed the shopper's ticket (refresh %d)", self.refresh_count)
+        self._adopt(new)
         if self.on_refresh is not None:
             result = self.on_refresh(new)
             if inspect.isawaitable(result):
                 await result
         return new
 
+    async def _refresh_once(
+        self, ticket: CustomerAuthTicket, *, when: Callable[[Any], bool]
+    ) -> CustomerAuthTicket:
+        """Refresh `ticket` if `when(current ticket)` still holds; callers that arrive while a refresh
+        runs (in any task or event loop) wait for it instead of starting another."""
+        import asyncio  # here, not at module level: importing the package stays cheap
+
+        with self._state:
+            current = self._ticket
+            if current is not ticket or not when(current):
+                return current
+            future = self._inflight
+            owner = future is None
+            if future is None:
+                import concurrent.futures
+
+                future = self._inflight = concurrent.futures.Future()
+        if not owner:
+            result: CustomerAuthTicket = await asyncio.wrap_future(future)
+            return result
+        try:
+            new = await self._refresh_call(ticket)
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        else:
+            future.set_result(new)
+            return new
+        finally:
+            with self._state:
+                self._inflight = None
+
     async def current_ticket(self) -> CustomerAuthTicket:
         """The ticket, refreshed first when it is due (one refresh however many tasks ask)."""
         ticket = self._ticket
         if not self._due(ticket):
             return ticket
-        async with _async_lock(self._locks):
-            ticket = self._ticket
-            if self._due(ticket):
-                ticket = await self._refresh_locked(ticket)
-        return ticket
+        return await self._refresh_once(ticket, when=self._due)
 
     async def _after_401(self, failed: CustomerAuthTicket) -> CustomerAuthTicket:
-        async with _async_lock(self._locks):
-            if self._ticket is failed:
-                return await self._refresh_locked(failed)
-            return self._ticket
+        return await self._refresh_once(failed, when=lambda current: True)
 
     def sync_auth_flow(
         self, request: httpx.Request
@@ -579,7 +649,7 @@ class AsyncCustomerTicketAuth(_TicketPolicy, httpx.Auth):
 # ---------------------------------------------------------------------------------------------
 
 
-class TwoFactorRequired(Exception):
+class TwoFactorRequired(_errors.APIError):
     """The login needs the emailed two-factor code; it has been requested.
 
     `ticket` is the pending ticket: keep it (server side) and pass it with the code the shopper
@@ -593,9 +663,26 @@ class TwoFactorRequired(Exception):
         )
         self.ticket = ticket
 
+    def __repr__(self) -> str:
+        return "TwoFactorRequired(ticket=...)"  # the pending ticket's token stays out of logs
+
+
+def _secret_text(name: str, value: object, *, digits: bool = False) -> str:
+    """A credential as the text the server takes. Sync and async agree: an int code (digits) is
+    its decimal text; anything else that is not a str is refused without showing the value."""
+    if isinstance(value, str):
+        return value
+    if digits and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    raise _errors.InvalidRequestError(f"{name} must be a str, not {type(value).__name__}")
+
 
 def _credentials(username: str, password: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {"username": username, "password": password, **fields}
+    return {
+        "username": _secret_text("username", username),
+        "password": _secret_text("password", password),
+        **fields,
+    }
 
 
 def _pending_claims(ticket: CustomerAuthTicket) -> dict[str, str]:
@@ -603,8 +690,11 @@ def _pending_claims(ticket: CustomerAuthTicket) -> dict[str, str]:
     return {CLAIMS_HEADER: token} if isinstance(token, str) and token else {}
 
 
-def _code_body(ticket: CustomerAuthTicket, code: str) -> dict[str, Any]:
-    return {"userId": _wire(ticket, "userId"), "otpCode": code}
+def _code_body(ticket: CustomerAuthTicket, code: object) -> dict[str, Any]:
+    return {
+        "userId": _wire(ticket, "userId"),
+        "otpCode": _secret_text("code", code, digits=True),
+    }
 
 
 def login(
@@ -633,7 +723,7 @@ def login(
 
 
 def complete_two_factor_login(
-    client: Client, ticket: CustomerAuthTicket, code: str
+    client: Client, ticket: CustomerAuthTicket, code: str | int
 ) -> CustomerAuthTicket:
     """Finish a two-factor login with the code the shopper received; returns the full ticket."""
     return client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))
@@ -658,11 +748,11 @@ async def alogin(
     code = two_factor_code(ticket)
     if inspect.isawaitable(code):
         code = await code
-    return await acomplete_two_factor_login(client, ticket, str(code))
+    return await acomplete_two_factor_login(client, ticket, _secret_text("code", code, digits=True))
 
 
 async def acomplete_two_factor_login(
-    client: AsyncClient, ticket: CustomerAuthTicket, code: str
+    client: AsyncClient, ticket: CustomerAuthTicket, code: str | int
 ) -> CustomerAuthTicket:
     """`complete_two_factor_login` for `AsyncClient`."""
     return await client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))

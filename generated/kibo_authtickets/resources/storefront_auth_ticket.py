@@ -120,7 +120,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
-                    idempotent=True,
+                    idempotent=False,
                 )
             ),
         )
@@ -452,7 +452,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     extra_headers=extra_headers,
                     extra_query=extra_query,
                     timeout=timeout,
-                    idempotent=True,
+                    idempotent=False,
                 )
             ),
         )
