@@ -12,7 +12,7 @@ import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
 from .safe import Code, finalize
-from .spec import ApiSpec, HttpMethod, Operation, Resource
+from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
 from .wiring import wiring
 
@@ -147,6 +147,7 @@ def render_package(
         "templates_sha256": templates_sha256,
         "wiring": wired,
         "example": readme_example(api),
+        "pydantic_requirement": PYDANTIC_REQUIREMENT,
     }
     files: dict[str, str] = {}
 

@@ -49,8 +49,13 @@ class HttpLibrary(_TextEnum):
         return Code("import httpx") if self is HttpLibrary.HTTPX else Code(f"import {self.value} as httpx")
 
     @property
-    def requirement(self) -> str:
-        return "httpx>=0.27,<1" if self is HttpLibrary.HTTPX else "httpx2>=2.16,<3"
+    def requirement(self) -> Code:
+        """What the generated package needs, as tested (tests/test_oldest_dependencies.py)."""
+        return Code("httpx>=0.27" if self is HttpLibrary.HTTPX else "httpx2>=2.16")
+
+
+# The oldest pydantic the generated packages are tested with (2.0-2.5 fail at import).
+PYDANTIC_REQUIREMENT = Code("pydantic>=2.6")
 
 
 class SchemeType(_TextEnum):

@@ -143,7 +143,7 @@ def test_httpx2_package_never_imports_httpx(tmp_path: Path) -> None:
     package = app / "src" / "kibo_client"
     sources = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
     assert "import httpx2 as httpx" in sources and "\nimport httpx\n" not in sources
-    assert "`httpx2`" in (package / "README.md").read_text(encoding="utf-8")
+    assert "`httpx2>=2.16`" in (package / "README.md").read_text(encoding="utf-8")
     blocked = subprocess.run(
         [sys.executable, "-c", "import sys; sys.modules['httpx'] = None; import shop; shop.make_client(); print('ok')"],
         cwd=app / "src",

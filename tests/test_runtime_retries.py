@@ -253,12 +253,19 @@ def test_transport_errors_then_success(
     assert sleeps == [0.5, 1.0]
 
 
-def test_unsupported_protocol_is_not_retried(
+def test_unsupported_protocol_is_refused_at_construction(
     kibo: ModuleType, server: KiboServer, sleeps: list[float]
 ) -> None:
-    c = make_client(kibo, server, sleeps, base_url="ftp://127.0.0.1/api")
-    with c, pytest.raises(kibo.APIConnectionError, match="UnsupportedProtocol"):
-        anonymous(c)
+    with pytest.raises(kibo.ConfigurationError, match="http:// or https://"):
+        make_client(kibo, server, sleeps, base_url="ftp://127.0.0.1/api")
+
+
+def test_unsupported_protocol_in_a_redirect_is_not_retried(
+    kibo: ModuleType, server: KiboServer, client: Any, sleeps: list[float]
+) -> None:
+    server.respond_next(302, b"", path=ANONYMOUS, headers={"Location": "ftp://127.0.0.1/x"})
+    with pytest.raises(kibo.APIConnectionError, match="UnsupportedProtocol"):
+        anonymous(client)
     assert sleeps == []
 
 

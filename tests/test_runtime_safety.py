@@ -275,3 +275,49 @@ def test_a_bad_dict_body_is_an_api_error_without_its_values(kibo: ModuleType, se
     assert "pw-SECRET-1" not in str(info.value) and "password" in str(info.value)
     assert info.value.__cause__ is None and info.value.__context__ is None
     assert server.count() == 0
+
+
+# ---- 7. one error family, raised where the mistake is --------------------------------------------
+
+
+def test_a_base_url_without_a_scheme_fails_at_construction(kibo: ModuleType) -> None:
+    with pytest.raises(kibo.ConfigurationError, match="http:// or https://"):
+        kibo.Client(base_url="localhost:8080/api", access_token="t")
+
+
+def test_a_closed_client_raises_an_api_error(kibo: ModuleType, server: KiboServer) -> None:
+    client = make_client(kibo, server)
+    client.close()
+    with pytest.raises(kibo.InvalidRequestError, match="closed"):
+        client.storefront_auth_ticket.create_anonymous_shopper_auth_ticket()
+
+
+def test_two_factor_required_is_an_api_error(kibo: ModuleType) -> None:
+    from kibo_authtickets.auth import TwoFactorRequired
+
+    assert issubclass(TwoFactorRequired, kibo.APIError)
+
+
+# ---- 9. all-or-nothing validation has an opt-out --------------------------------------------------
+
+ODD_TICKET = b'{"accessToken": "a-1", "customerAccount": {"id": "A-1001", "firstName": "Ann"}}'
+
+
+def test_one_odd_value_fails_strictly_with_the_data_in_body(kibo: ModuleType, server: KiboServer) -> None:
+    server.respond_next(200, ODD_TICKET, path=ANONYMOUS)
+    with make_client(kibo, server) as client, pytest.raises(kibo.APIResponseValidationError) as info:
+        client.storefront_auth_ticket.create_anonymous_shopper_auth_ticket()
+    assert info.value.body["customerAccount"]["id"] == "A-1001"
+
+
+def test_validate_responses_false_gives_the_unvalidated_model(kibo: ModuleType, server: KiboServer) -> None:
+    server.respond_next(200, ODD_TICKET, path=ANONYMOUS)
+    with make_client(kibo, server) as client:
+        lenient = client.with_options(validate_responses=False)
+        ticket = lenient.storefront_auth_ticket.create_anonymous_shopper_auth_ticket()
+    assert type(ticket).__name__ == "CustomerAuthTicket"
+    assert ticket.access_token == "a-1"
+    assert ticket.customer_account == {"id": "A-1001", "firstName": "Ann"}  # nested values stay JSON
+    server.respond_next(200, ODD_TICKET, path=ANONYMOUS)
+    with make_client(kibo, server, validate_responses=False) as client:
+        assert client.storefront_auth_ticket.create_anonymous_shopper_auth_ticket().access_token == "a-1"

@@ -84,6 +84,10 @@ class _Setup:
         client_secret: str | None,
         default_headers: Headers | None,
     ) -> None:
+        if base_url is not None and not (
+            isinstance(base_url, str) and base_url.startswith(("http://", "https://"))
+        ):
+            raise ConfigurationError(f"base_url must start with http:// or https://: {base_url!r}")
         explicit = {k: v for k, v in variables.items() if v is not None}
         if base_url is None and api_host is None and server is None and not explicit:
             api_host = _env(ENV_API_HOST)
@@ -161,6 +165,7 @@ class Client(SyncAPIClient):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_non_idempotent: bool = False,
+        validate_responses: bool = True,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         tenant_id: str | None = None,
@@ -203,6 +208,8 @@ class Client(SyncAPIClient):
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
             to repeat; an operation marked `x-idempotent: true` in the spec already is).
+        validate_responses: False builds response models with `model_construct`, unvalidated (one
+            unexpected value no longer fails the call); per call: `client.with_options(...)`.
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -238,6 +245,7 @@ class Client(SyncAPIClient):
             default_headers=setup.headers,
             http_client=http_client,
             retry_non_idempotent=retry_non_idempotent,
+            validate_responses=validate_responses,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing
@@ -276,6 +284,7 @@ class AsyncClient(AsyncAPIClient):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_non_idempotent: bool = False,
+        validate_responses: bool = True,
         default_headers: Headers | None = None,
         server: int | str | None = None,
         tenant_id: str | None = None,
@@ -318,6 +327,8 @@ class AsyncClient(AsyncAPIClient):
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
             to repeat; an operation marked `x-idempotent: true` in the spec already is).
+        validate_responses: False builds response models with `model_construct`, unvalidated (one
+            unexpected value no longer fails the call); per call: `client.with_options(...)`.
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
@@ -353,6 +364,7 @@ class AsyncClient(AsyncAPIClient):
             default_headers=setup.headers,
             http_client=http_client,
             retry_non_idempotent=retry_non_idempotent,
+            validate_responses=validate_responses,
         )
         self._server_variables = setup.variables
         self._routing = setup.routing

@@ -642,8 +642,15 @@ class BaseClient:
         max_retries: int,
         default_headers: Headers | None,
         retry_non_idempotent: bool = False,
+        validate_responses: bool = True,
     ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise _errors.ConfigurationError(
+                f"base_url must start with http:// or https://: {base_url!r}"
+            )
         self.base_url = base_url.rstrip("/")
+        # False: responses become models by `model_construct`, unvalidated (see `_construct`).
+        self.validate_responses = validate_responses
         self.timeout = timeout
         self._retry = RetryPolicy(max_retries, retry_non_idempotent=retry_non_idempotent)
         self._auth = auth
@@ -674,6 +681,7 @@ class BaseClient:
         max_retries: int | None = None,
         default_headers: Headers | None = None,
         retry_non_idempotent: bool | None = None,
+        validate_responses: bool | None = None,
     ) -> ClientT:
         """A copy of this client with other defaults, sharing its connection pool.
 
@@ -701,6 +709,8 @@ class BaseClient:
             )
         if default_headers is not None:
             clone._default_headers = {**self._default_headers, **default_headers}
+        if validate_responses is not None:
+            clone.validate_responses = validate_responses
         return clone
 
     def operation_base_url(self, servers: tuple[ServerTemplate, ...]) -> str:
@@ -893,6 +903,13 @@ class BaseClient:
                 return json.loads(content) if content.strip() else None
             except ValueError:
                 return response.text
+        if not self.validate_responses:
+            try:
+                data = json.loads(content)
+            except ValueError:
+                pass  # not JSON: the strict path below reports it
+            else:
+                return _construct(cast_to, data)
         adapter = _adapter(cast_to)
         try:
             # validate_json parses and validates in one pass (the validator's own, with the same
@@ -964,6 +981,31 @@ class BaseClient:
         )
 
 
+def _construct(cast_to: Any, data: Any) -> Any:
+    """`data` as `cast_to` without validation (`validate_responses=False`): a model is built with
+    `model_construct` from its wire names, nested values stay the JSON they are, lists of models
+    are built item by item, anything else is the JSON itself."""
+    if (
+        isinstance(cast_to, type)
+        and issubclass(cast_to, pydantic.BaseModel)
+        and isinstance(data, dict)
+    ):
+        names: dict[str, str] = {}
+        for name, info in cast_to.model_fields.items():
+            choices = getattr(info.validation_alias, "choices", None) or [info.validation_alias]
+            for wire in (info.serialization_alias, info.alias, *choices, name):
+                if isinstance(wire, str):
+                    names.setdefault(wire, name)
+        return cast_to.model_construct(
+            **{str(names.get(key, key)): value for key, value in data.items()}
+        )
+    origin = getattr(cast_to, "__origin__", None)
+    if origin is list and isinstance(data, list):
+        (item,) = getattr(cast_to, "__args__", (Any,))
+        return [_construct(item, value) for value in data]
+    return data
+
+
 @functools.lru_cache(maxsize=64)
 def _declares_utf8(content_type: str | None) -> bool:
     """Whether a Content-Type (as `response.charset_encoding` reads it) means UTF-8 bytes: no
@@ -1026,6 +1068,7 @@ class SyncAPIClient(BaseClient):
         http_client: httpx.Client | None,
         sleep: Callable[[float], None] = time.sleep,
         retry_non_idempotent: bool = False,
+        validate_responses: bool = True,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -1034,6 +1077,7 @@ class SyncAPIClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_non_idempotent=retry_non_idempotent,
+            validate_responses=validate_responses,
         )
         self._owns_http_client = http_client is None
         if http_client is None:
@@ -1044,6 +1088,10 @@ class SyncAPIClient(BaseClient):
         self._sleep = sleep
 
     def request(self, options: FinalRequestOptions) -> Any:
+        if self._http.is_closed:
+            raise _errors.InvalidRequestError(
+                "the client is closed: make a new one (or use it inside `with`)"
+            )
         flow = self._request_flow(self._http, options)
         step = next(flow)
         while True:
@@ -1098,6 +1146,7 @@ class AsyncAPIClient(BaseClient):
         http_client: httpx.AsyncClient | None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         retry_non_idempotent: bool = False,
+        validate_responses: bool = True,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -1106,6 +1155,7 @@ class AsyncAPIClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_non_idempotent=retry_non_idempotent,
+            validate_responses=validate_responses,
         )
         self._owns_http_client = http_client is None
         if http_client is None:
@@ -1116,6 +1166,10 @@ class AsyncAPIClient(BaseClient):
         self._sleep = sleep if sleep is not None else _asyncio_sleep
 
     async def request(self, options: FinalRequestOptions) -> Any:
+        if self._http.is_closed:
+            raise _errors.InvalidRequestError(
+                "the client is closed: make a new one (or use it inside `async with`)"
+            )
         flow = self._request_flow(self._http, options)
         step = next(flow)
         while True:
