@@ -668,6 +668,30 @@ class _Builder:
 
         return walk(schema, (), True)
 
+    def _name_shared_inline_enums(self, schemas: dict[str, Any]) -> set[str]:
+        """Inline enums of a property name that several models use (`type`, `kind`) become classes
+        named after their model and property (`CatType`, `DogType`), not `Type`, `Type1` in whatever
+        order datamodel-code-generator meets them. An enum only one model has keeps its plain name.
+        Returns the new class names (added to `schemas`, the properties pointing at them)."""
+        owners: dict[str, list[str]] = {}
+        for model, schema in schemas.items():
+            properties = schema.get("properties") if isinstance(schema, dict) else None
+            for prop, value in (properties or {}).items():
+                if _is_string_enum(value):
+                    owners.setdefault(str(prop), []).append(model)
+        hoisted: set[str] = set()
+        for prop, models in owners.items():
+            if len(models) < 2:
+                continue
+            for model in models:
+                name = self.class_names.allocate_pascal(f"{model}{pascal_case(prop)}")
+                inline = schemas[model]["properties"][prop]
+                siblings = {k: inline[k] for k in ("description", "repr", "default") if k in inline}
+                schemas[name] = {k: v for k, v in inline.items() if k not in ("repr", "default")}
+                schemas[model]["properties"][prop] = {"$ref": SCHEMA_PREFIX + escape_pointer_part(name), **siblings}
+                hoisted.add(name)
+        return hoisted
+
     def models_document(self) -> dict[str, Any]:
         schemas: dict[str, Any] = {}
         # `$ref`s to string-enum schemas: properties using them are opened like inline enums.
@@ -676,12 +700,17 @@ class _Builder:
             for key, schema in self.source_schemas.items()
             if _is_string_enum(schema)
         )
+        plain: dict[str, Any] = {}
         for key, schema in self.source_schemas.items():
             schema = self.sanitise(schema, pointer(["components", "schemas", key]))
-            schemas[self.schema_classes[key]] = _open_enums(self.rewrite_refs(schema), enum_refs)
+            plain[self.schema_classes[key]] = self.rewrite_refs(schema)
         for name, schema in self.models.items():
             schema = self.sanitise(schema, f"{self.model_pointers.get(name, '#')} (inline schema {name})")
-            schemas[name] = _open_enums(self.rewrite_refs(schema), enum_refs)
+            plain[name] = self.rewrite_refs(schema)
+        hoisted = self._name_shared_inline_enums(plain)
+        enum_refs = enum_refs | {SCHEMA_PREFIX + escape_pointer_part(name) for name in hoisted}
+        for name, schema in plain.items():
+            schemas[name] = _open_enums(schema, enum_refs)
         info = self.document.get("info") or {}
         return {
             "openapi": self.document.get("openapi", "3.0.3"),

@@ -667,13 +667,11 @@ class TwoFactorRequired(_errors.APIError):
         return "TwoFactorRequired(ticket=...)"  # the pending ticket's token stays out of logs
 
 
-def _secret_text(name: str, value: object, *, digits: bool = False) -> str:
-    """A credential as the text the server takes. Sync and async agree: an int code (digits) is
-    its decimal text; anything else that is not a str is refused without showing the value."""
+def _secret_text(name: str, value: object) -> str:
+    """A credential as the text the server takes. Sync and async agree: anything but a str is
+    refused, without showing the value (an int code would also lose its leading zeros)."""
     if isinstance(value, str):
         return value
-    if digits and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
     raise _errors.InvalidRequestError(f"{name} must be a str, not {type(value).__name__}")
 
 
@@ -693,7 +691,7 @@ def _pending_claims(ticket: CustomerAuthTicket) -> dict[str, str]:
 def _code_body(ticket: CustomerAuthTicket, code: object) -> dict[str, Any]:
     return {
         "userId": _wire(ticket, "userId"),
-        "otpCode": _secret_text("code", code, digits=True),
+        "otpCode": _secret_text("code", code),
     }
 
 
@@ -723,7 +721,7 @@ def login(
 
 
 def complete_two_factor_login(
-    client: Client, ticket: CustomerAuthTicket, code: str | int
+    client: Client, ticket: CustomerAuthTicket, code: str
 ) -> CustomerAuthTicket:
     """Finish a two-factor login with the code the shopper received; returns the full ticket."""
     return client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))
@@ -748,11 +746,11 @@ async def alogin(
     code = two_factor_code(ticket)
     if inspect.isawaitable(code):
         code = await code
-    return await acomplete_two_factor_login(client, ticket, _secret_text("code", code, digits=True))
+    return await acomplete_two_factor_login(client, ticket, _secret_text("code", code))
 
 
 async def acomplete_two_factor_login(
-    client: AsyncClient, ticket: CustomerAuthTicket, code: str | int
+    client: AsyncClient, ticket: CustomerAuthTicket, code: str
 ) -> CustomerAuthTicket:
     """`complete_two_factor_login` for `AsyncClient`."""
     return await client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))
