@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 import warnings as warnings_module
 from typing import Any
 
@@ -91,8 +92,49 @@ def _run(document: dict[str, Any], api: ApiSpec) -> str:
         raise TypeError("datamodel-code-generator returned no text")
     # The one line written differently: the base classes' import, made relative (see _BASE_MODULE).
     source = source.replace(f"from {_BASE_MODULE} import ", "from ._models import ")
-    ast.parse(source)
-    return source
+    return _sorted_imports(source)
+
+
+def _sorted_imports(source: str) -> str:
+    """The leading import block in the order isort/ruff keep (`__future__`, standard library,
+    third party, the package itself; `import x` before `from x import y`), since black, which
+    formats models.py, does not sort imports and datamodel-code-generator's own formatting is off."""
+    tree = ast.parse(source)
+    imports: list[ast.Import | ast.ImportFrom] = []
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            break
+        imports.append(node)
+    if not imports:
+        return source
+    lines = source.splitlines(keepends=True)
+    first, last = imports[0].lineno - 1, imports[-1].end_lineno or imports[-1].lineno
+
+    def section(node: ast.Import | ast.ImportFrom) -> int:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            return 3
+        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        top = (module or "").split(".", 1)[0]
+        return 0 if top == "__future__" else 1 if top in sys.stdlib_module_names else 2
+
+    def name_key(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+    def text(node: ast.Import | ast.ImportFrom) -> str:
+        names = ", ".join(
+            alias.name + (f" as {alias.asname}" if alias.asname else "")
+            for alias in sorted(node.names, key=lambda a: name_key(a.name))
+        )
+        if isinstance(node, ast.Import):
+            return f"import {names}\n"
+        return f"from {'.' * node.level}{node.module or ''} import {names}\n"
+
+    blocks: dict[int, list[tuple[int, str, str]]] = {}
+    for node in imports:
+        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        blocks.setdefault(section(node), []).append((isinstance(node, ast.ImportFrom), module or "", text(node)))
+    ordered = "\n".join("".join(t for *_, t in sorted(blocks[key])) for key in sorted(blocks))
+    return "".join(lines[:first]) + ordered + "".join(lines[last:])
 
 
 def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[str, list[str]]:

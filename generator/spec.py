@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -151,6 +152,30 @@ class Resource:
     operations: tuple[Operation, ...]
 
     @property
+    def class_names(self) -> tuple[Identifier, Identifier]:
+        """The sync and async classes, in the order an import sorter keeps them."""
+        return tuple(sorted((self.class_name, Identifier(f"Async{self.class_name}"))))  # type: ignore[return-value]
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """Which of the names a resource module may import its code really uses (no unused imports)."""
+        annotations = " ".join(
+            [op.return_annotation for op in self.operations]
+            + [op.body.annotation for op in self.operations if op.body is not None]
+            + [p.annotation for op in self.operations for p in op.parameters]
+        )
+        used = {n for n in ("Any", "Mapping", "date", "datetime") if re.search(rf"\b{n}\b", annotations)}
+        if any(p.location is ParameterLocation.PATH for op in self.operations for p in op.parameters):
+            used.add("build_path")
+        if any(op.body is not None and op.body.annotation != "bytes" for op in self.operations):
+            used.add("to_jsonable")
+        if any(op.servers for op in self.operations):
+            used.add("ServerTemplate")
+        if any(server.variables for op in self.operations for server in op.servers):
+            used.add("ServerVariable")
+        return frozenset(used)
+
+    @property
     def model_imports(self) -> tuple[Identifier, ...]:
         """Model class names used in this resource's signatures, sorted."""
         names: set[str] = set()
@@ -164,8 +189,6 @@ class Resource:
 
 
 def _names_in(annotation: str) -> set[str]:
-    import re
-
     builtin = {"None", "Any", "str", "int", "float", "bool", "bytes", "list", "dict", "datetime", "date", "Mapping"}
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation) if n not in builtin}
 

@@ -28,6 +28,23 @@ def login(client: Any, server: KiboServer, username: str = "life@example.com") -
     )
 
 
+def race(threads: int, call: Any) -> None:
+    """`call()` from `threads` threads released at once; each must return True."""
+    barrier = threading.Barrier(threads)
+    results: list[bool] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(call())
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert results == [True] * threads
+
+
 def test_a_refresh_that_times_out_is_not_a_logout(kibo: ModuleType, server: KiboServer) -> None:
     """The server refreshed (and spent the refresh token) but answered after the client's timeout:
     the caller gets APITimeoutError, the refresh is not sent again with the spent token, and the
@@ -55,17 +72,7 @@ def test_short_tickets_cause_no_refresh_storm(kibo: ModuleType, server: KiboServ
     with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as app:
         auth = CustomerTicketAuth(app, login(app, server), clock=server.now)  # due: 60 s < 180 s
         with httpx.Client(auth=auth) as http:
-            barrier = threading.Barrier(50)
-
-            def call() -> None:
-                barrier.wait()
-                assert http.get(server.url + CURRENT).status_code == 200
-
-            threads = [threading.Thread(target=call) for _ in range(50)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            race(50, lambda: http.get(server.url + CURRENT).status_code == 200)
             assert server.count("PUT", REFRESH) == 1
             for _ in range(5):
                 assert http.get(server.url + CURRENT).status_code == 200
@@ -86,17 +93,7 @@ def test_a_ticket_that_arrives_expired_is_used_until_rejected(kibo: ModuleType, 
     with kibo.Client(base_url=server.url, access_token=server.issue_app_token()) as app:
         auth = CustomerTicketAuth(app, login(app, server), clock=ahead)
         with httpx.Client(auth=auth) as http:
-            barrier = threading.Barrier(50)
-
-            def call() -> None:
-                barrier.wait()
-                assert http.get(server.url + CURRENT).status_code == 200
-
-            threads = [threading.Thread(target=call) for _ in range(50)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            race(50, lambda: http.get(server.url + CURRENT).status_code == 200)
             for _ in range(5):
                 assert http.get(server.url + CURRENT).status_code == 200
     assert server.count("PUT", REFRESH) == 1

@@ -172,6 +172,14 @@ def test_output_is_black_clean_all(spec: Path, kibo_root: Path) -> None:
     package_dir, _ = generated(spec, kibo_root)
     result = _black_check(package_dir)
     assert result.returncode == 0, result.stdout + result.stderr
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F,I,B,UP,E9", "--target-version", "py310",
+         str(package_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert linted.returncode == 0, linted.stdout[-3000:]
 
 
 def _mypy(root: Path, packages: list[str]) -> subprocess.CompletedProcess[str]:

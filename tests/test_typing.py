@@ -25,3 +25,13 @@ def test_generator_passes_mypy_strict() -> None:
 def test_generator_passes_ruff() -> None:
     result = _run("ruff", "check", "generator", "tests")
     assert result.returncode == 0, result.stdout
+
+
+def test_generated_packages_pass_ruff() -> None:
+    """Issue 11.3: what a reviewer's linter says about the generated code (pyflakes, import order,
+    bugbear, pyupgrade), with no configuration of ours: the committed package and the golden one."""
+    result = _run(
+        "ruff", "check", "--isolated", "--select", "F,I,B,UP,E9", "--target-version", "py310",
+        str(GENERATED / "kibo_authtickets"), str(ROOT / "tests" / "golden" / "mini_shop"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout

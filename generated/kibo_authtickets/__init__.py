@@ -10,8 +10,7 @@ with Client(...) as client:
 from ._client import AsyncClient, Client
 from ._servers import SERVERS, ServerTemplate, ServerVariable
 from ._version import __spec_version__, __version__
-from .auth import AppTokenAuth
-from .auth import AsyncCustomerTicketAuth, CustomerTicketAuth
+from .auth import AppTokenAuth, AsyncCustomerTicketAuth, CustomerTicketAuth
 from .errors import (
     APIConnectionError,
     APIError,

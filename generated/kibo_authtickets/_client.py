@@ -19,13 +19,26 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
-from .errors import ConfigurationError
+from ._servers import (
+    SERVERS,
+    ServerRouting,
+    ServerTemplate,
+    host_url,
+    match_server,
+    pick_server,
+)
 from .auth import TOKEN_PATH, TOKEN_SERVERS, AppTokenAuth
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .resources.storefront_auth_ticket import AsyncStorefrontAuthTicket, StorefrontAuthTicket
-    from .resources.app_auth_tickets import AsyncAppAuthTickets, AppAuthTickets
+    from .resources.app_auth_tickets import (
+        AppAuthTickets,
+        AsyncAppAuthTickets,
+    )
+    from .resources.storefront_auth_ticket import (
+        AsyncStorefrontAuthTicket,
+        StorefrontAuthTicket,
+    )
 
 __all__ = ["AsyncClient", "Client"]
 

@@ -31,8 +31,9 @@ from ._base_client import redact_json, redact_text
 from ._servers import ServerTemplate, ServerVariable, host_url
 
 if TYPE_CHECKING:
-    import concurrent.futures
     import asyncio
+    import concurrent.futures
+
     from ._client import AsyncClient, Client
     from .models import CustomerAuthTicket
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any, cast
 
 from .._base_client import (
@@ -16,11 +15,9 @@ from .._base_client import (
     SyncAPIResource,
     TimeoutTypes,
     async_to_raw_response_wrapper,
-    build_path,
     to_jsonable,
     to_raw_response_wrapper,
 )
-from .._servers import ServerTemplate, ServerVariable
 from ..models import (
     CartAuthTicketRequest,
     CustomerAuthTicket,
@@ -31,9 +28,6 @@ from ..models import (
 )
 
 __all__ = ["AsyncStorefrontAuthTicket", "StorefrontAuthTicket"]
-
-# Silences "imported but unused" for the names only some signatures need.
-_TYPES = (Any, Mapping, date, datetime, ServerTemplate, ServerVariable)
 
 
 class StorefrontAuthTicket(SyncAPIResource):

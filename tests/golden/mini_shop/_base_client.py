@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Any, Generic, ParamSpec, TypeVar, Union, cast
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 from urllib.parse import quote, unquote_plus
 
 import httpx
@@ -47,7 +47,7 @@ AsyncClientT = TypeVar("AsyncClientT", bound="AsyncAPIClient")
 
 Headers = Mapping[str, str]
 Query = Mapping[str, object]
-TimeoutTypes = Union[float, httpx.Timeout, None]
+TimeoutTypes = float | httpx.Timeout | None
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
@@ -625,9 +625,9 @@ def _redirect(previous: _Send, response: httpx.Response) -> _Send:
 
 
 # What the request flow asks its driver to do: send a request, or sleep for some seconds.
-Step = Union[_Send, float]
+Step = _Send | float
 # What the driver reports back: the response or the error of a send, None after a sleep.
-Outcome = Union[httpx.Response, Exception, None]
+Outcome = httpx.Response | Exception | None
 
 
 class BaseClient:

@@ -18,12 +18,25 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._servers import SERVERS, ServerRouting, ServerTemplate, host_url, match_server, pick_server
+from ._servers import (
+    SERVERS,
+    ServerRouting,
+    ServerTemplate,
+    host_url,
+    match_server,
+    pick_server,
+)
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .resources.carts import AsyncCarts, Carts
-    from .resources.default import AsyncDefault, Default
+    from .resources.carts import (
+        AsyncCarts,
+        Carts,
+    )
+    from .resources.default import (
+        AsyncDefault,
+        Default,
+    )
 
 __all__ = ["AsyncClient", "Client"]
 

@@ -81,7 +81,9 @@ class ServerTemplate:
         found = re.fullmatch(pattern, url.rstrip("/"), re.IGNORECASE)
         if found is None:
             return None
-        values = dict(zip((m.group(1) for m in _PLACEHOLDER.finditer(self.url)), found.groups()))
+        values = dict(
+            zip((m.group(1) for m in _PLACEHOLDER.finditer(self.url)), found.groups(), strict=True)
+        )
         return {names[k]: v for k, v in values.items() if k in names}
 
 

@@ -15,7 +15,7 @@ Messages never contain tokens or passwords: they are built from redacted text on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from .._base_client import (
@@ -20,15 +20,11 @@ from .._base_client import (
     to_jsonable,
     to_raw_response_wrapper,
 )
-from .._servers import ServerTemplate, ServerVariable
 from ..models import (
     CartItem,
 )
 
 __all__ = ["AsyncCarts", "Carts"]
-
-# Silences "imported but unused" for the names only some signatures need.
-_TYPES = (Any, Mapping, date, datetime, ServerTemplate, ServerVariable)
 
 
 class Carts(SyncAPIResource):

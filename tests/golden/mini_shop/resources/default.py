@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from .._base_client import (
     AsyncAPIResource,
@@ -16,19 +14,14 @@ from .._base_client import (
     SyncAPIResource,
     TimeoutTypes,
     async_to_raw_response_wrapper,
-    build_path,
-    to_jsonable,
     to_raw_response_wrapper,
 )
-from .._servers import ServerTemplate, ServerVariable
+from .._servers import ServerTemplate
 from ..models import (
     ServiceStatusResponse,
 )
 
 __all__ = ["AsyncDefault", "Default"]
-
-# Silences "imported but unused" for the names only some signatures need.
-_TYPES = (Any, Mapping, date, datetime, ServerTemplate, ServerVariable)
 
 _SERVICE_STATUS_SERVERS: tuple[ServerTemplate, ...] = (
     ServerTemplate(
