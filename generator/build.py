@@ -549,9 +549,27 @@ class _Builder:
             return None
         return Identifier(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
 
+    def webhook_payloads(self) -> None:
+        """OpenAPI 3.1 `webhooks`: the payloads a server sends; their inline schemas become models
+        (`OrderCreatedPayload`), components they refer to are models already."""
+        webhooks = self.document.get("webhooks")
+        for name, item in (webhooks.items() if isinstance(webhooks, dict) else ()):
+            item = self.deref(item)
+            methods = [m for m in HTTP_METHODS if isinstance(item, dict) and isinstance(item.get(m), dict)]
+            for method in methods:
+                body = self.deref(item[method].get("requestBody"))
+                content = body.get("content") if isinstance(body, dict) else None
+                picked = self._pick_content(content) if isinstance(content, dict) else None
+                schema = (picked[1] or {}).get("schema") if picked and isinstance(picked[1], dict) else None
+                if isinstance(schema, dict) and "$ref" not in schema:
+                    self.current_pointer = pointer(["webhooks", str(name), method])
+                    suffix = "Payload" if len(methods) == 1 else f"{method.capitalize()}Payload"
+                    self.annotation(schema, hoist_as=f"{pascal_case(str(name))}{suffix}")
+
     def build(self) -> ApiSpec:
         info = self.document.get("info") or {}
         operations = self.operations()
+        self.webhook_payloads()
         resources = self.resources(operations)
         servers = self.servers(self.document.get("servers"), ["servers"])
         schemes = self.security_schemes()
@@ -638,6 +656,8 @@ class _Builder:
                     if _names_python_code(key):
                         warn(here, f"'{key}' would let the spec choose Python code (an import, a base class); removed")
                     continue  # anything else datamodel-code-generator might read is dropped too
+                if key == "format" and value in _FORMATS_NEEDING_EXTRAS:
+                    continue  # `EmailStr` needs email-validator: the package depends on httpx + pydantic only
                 if key in _UNCHECKED_KEYWORDS:
                     warn(here, f"'{key}' is not checked by the generated models (values are accepted)")
                     continue
@@ -738,6 +758,10 @@ _SCHEMA_KEYWORDS = frozenset(
         *("x-enum-varnames", "x-enumNames", "x-enum-descriptions"),
     }
 )
+
+
+# Formats pydantic can only check with a package the generated client does not depend on: a plain str.
+_FORMATS_NEEDING_EXTRAS = frozenset({"email", "idn-email"})
 
 
 def _names_python_code(key: str) -> bool:

@@ -341,7 +341,13 @@ def load_spec(path: Path, *, validate: bool = True, limits: Limits = DEFAULT_LIM
     if not isinstance(paths, dict) or not any(
         isinstance(item, dict) and any(m in item for m in HTTP_METHODS) for item in paths.values()
     ):
-        raise SpecError.single(where(name, text, ["paths"]), "no operations: 'paths' is empty")
+        # A document of schemas (or of 3.1 webhooks) is a fine input: a package of models (API.md §3).
+        place = where(name, text, ["paths"] if "paths" in document else [])
+        what = "webhooks" if document.get("webhooks") else "components"
+        warnings.append(
+            f"warning: {place}: no operations: generating a package of models (from its {what}) and a client "
+            "without resources"
+        )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedSpec(path=path, text=text, sha256=sha, document=document, warnings=tuple(warnings))
 
@@ -673,7 +679,9 @@ def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
         if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
             warnings.append(f"warning: {name}{pointer(list(parts))}: {message} (ignored: only a value example)")
             continue
-        if any(message.startswith(harmless) for harmless in _HARMLESS_FINDINGS):
+        if any(message.startswith(harmless) for harmless in _HARMLESS_FINDINGS) or (
+            not parts and message == "'paths' is a required property"  # 3.0 with only components
+        ):
             warnings.append(f"warning: {where(name, text, list(parts))}: {message} (harmless: generated as meant)")
             continue
         problems.append(Problem(where(name, text, list(parts)) if parts else name, f"invalid OpenAPI: {message}"))

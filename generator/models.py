@@ -8,6 +8,7 @@ import warnings as warnings_module
 from typing import Any
 
 from .errors import SpecError
+from .naming import import_sort_key
 from .spec import ApiSpec
 
 _EMPTY_MODELS = "from __future__ import annotations\n"
@@ -117,13 +118,10 @@ def _sorted_imports(source: str) -> str:
         top = (module or "").split(".", 1)[0]
         return 0 if top == "__future__" else 1 if top in sys.stdlib_module_names else 2
 
-    def name_key(name: str) -> tuple[int, str]:
-        return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
-
     def text(node: ast.Import | ast.ImportFrom) -> str:
         names = ", ".join(
             alias.name + (f" as {alias.asname}" if alias.asname else "")
-            for alias in sorted(node.names, key=lambda a: name_key(a.name))
+            for alias in sorted(node.names, key=lambda a: import_sort_key(a.name))
         )
         if isinstance(node, ast.Import):
             return f"import {names}\n"

@@ -109,6 +109,14 @@ def method_name(summary: str | None, method: str, path: str) -> Identifier:
     return snake_case(f"{method} {path}", fallback=method.lower())
 
 
+def import_sort_key(name: str) -> tuple[int, list[tuple[int, str]]]:
+    """The order isort and ruff give imported names: CONSTANTS, Classes, others; each case-insensitive
+    and natural (`Model2` before `Model10`)."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    parts = [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"(\d+)", name.lower()) if p]
+    return kind, parts
+
+
 class NameAllocator:
     """Hands out distinct names in a fixed order: the first asker keeps the name, the next gets `_2`."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .naming import import_sort_key
 from .safe import Code, Identifier, TypeExpr
 
 
@@ -154,7 +155,8 @@ class Resource:
     @property
     def class_names(self) -> tuple[Identifier, Identifier]:
         """The sync and async classes, in the order an import sorter keeps them."""
-        return tuple(sorted((self.class_name, Identifier(f"Async{self.class_name}"))))  # type: ignore[return-value]
+        first, second = sorted((self.class_name, Identifier(f"Async{self.class_name}")), key=import_sort_key)
+        return first, second
 
     @property
     def uses(self) -> frozenset[str]:
@@ -185,7 +187,7 @@ class Resource:
                 names.update(_names_in(operation.body.annotation))
             for parameter in operation.parameters:
                 names.update(_names_in(parameter.annotation))
-        return tuple(Identifier(name) for name in sorted(names))
+        return tuple(Identifier(name) for name in sorted(names, key=import_sort_key))
 
 
 def _names_in(annotation: str) -> set[str]:

@@ -7,6 +7,7 @@ each run the `-o` directory holds an earlier package; its bytes are compared aft
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import textwrap
@@ -306,16 +307,28 @@ def test_duplicate_keys_are_not_silently_dropped(
     assert line.startswith(f"error: {spec}{where}") and "duplicate key '/a'" in line
 
 
-@pytest.mark.parametrize("paths", [{}, {"/a": {"parameters": []}}, None])
-def test_no_operations(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path, paths: object) -> None:
-    document = openapi(paths if paths is not None else {})
-    if paths is None:
+@pytest.mark.parametrize("paths", [{}, {"/a": {"parameters": []}}, None, "absent-3.0"])
+def test_no_operations_gives_a_models_package(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path, paths: object
+) -> None:
+    """API.md §3: a document without operations is a package of models, with a warning."""
+    document = openapi(paths if isinstance(paths, dict) else {})
+    document["components"] = {"schemas": {"A": {"type": "object", "properties": {"id": {"type": "string"}}}}}
+    if paths is None or paths == "absent-3.0":
         del document["paths"]
-        document["openapi"] = "3.1.0"  # paths is optional in 3.1, but there is nothing to generate
-        document["components"] = {"schemas": {"A": {"type": "string"}}}
+        document["openapi"] = "3.1.0" if paths is None else "3.0.3"
     spec = write(tmp_path, "empty.json", document)
-    (line,) = fails(capsys, spec, out)
-    assert "no operations" in line
+    assert main(["generate", str(spec), "-o", str(tmp_path / "models_only"), "--package-name", "only_models"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: " in err and "no operations: generating a package of models" in err
+    package = import_fresh(tmp_path / "models_only", "only_models")
+    models = importlib.import_module("only_models.models")
+    assert models.A(id="x").id == "x"
+    assert sorted(p.name for p in (tmp_path / "models_only" / "only_models" / "resources").glob("*.py")) == [
+        "__init__.py"
+    ]
+    with package.Client(base_url="https://api.example") as client:
+        assert client.base_url == "https://api.example"
 
 
 def test_circular_schemas_generate_working_recursive_models(tmp_path: Path) -> None:

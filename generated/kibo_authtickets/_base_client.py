@@ -299,6 +299,9 @@ class _Where:
         return f"{self.request.method} {redact_url(self.request.url)}"
 
 
+_COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
+
+
 class FinalRequestOptions:
     """Everything one call needs; built by a resource method, consumed by the client."""
 
@@ -325,6 +328,7 @@ class FinalRequestOptions:
         cast_to: Any,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
+        cookies: Mapping[str, Any] | None = None,
         json_body: Any = None,
         content: bytes | None = None,
         extra_headers: Headers | None = None,
@@ -339,6 +343,15 @@ class FinalRequestOptions:
             if headers
             else {}
         )
+        if cookies:
+            # `in: cookie` parameters: one Cookie header, values percent-encoded (RFC 6265 octets).
+            pairs = "; ".join(
+                f"{name}={quote(str(encode_param(value)), safe=_COOKIE_SAFE)}"
+                for name, value in cookies.items()
+                if value is not None
+            )
+            if pairs:
+                merged_headers["Cookie"] = pairs
         self.raw = False
         if extra_headers:
             extra = dict(extra_headers)

@@ -273,14 +273,18 @@ class Client(SyncAPIClient):
     @functools.cached_property
     def storefront_auth_ticket(self) -> StorefrontAuthTicket:
         """Use the Storefront Auth Ticket resource to generate and refresh authentication tickets for customer accounts."""
-        from .resources.storefront_auth_ticket import StorefrontAuthTicket
+        from .resources.storefront_auth_ticket import (
+            StorefrontAuthTicket,
+        )
 
         return StorefrontAuthTicket(self)
 
     @functools.cached_property
     def app_auth_tickets(self) -> AppAuthTickets:
         """Use the App Auth Tickets resource to manage authentication tickets for your applications."""
-        from .resources.app_auth_tickets import AppAuthTickets
+        from .resources.app_auth_tickets import (
+            AppAuthTickets,
+        )
 
         return AppAuthTickets(self)
 
@@ -392,13 +396,17 @@ class AsyncClient(AsyncAPIClient):
     @functools.cached_property
     def storefront_auth_ticket(self) -> AsyncStorefrontAuthTicket:
         """Use the Storefront Auth Ticket resource to generate and refresh authentication tickets for customer accounts."""
-        from .resources.storefront_auth_ticket import AsyncStorefrontAuthTicket
+        from .resources.storefront_auth_ticket import (
+            AsyncStorefrontAuthTicket,
+        )
 
         return AsyncStorefrontAuthTicket(self)
 
     @functools.cached_property
     def app_auth_tickets(self) -> AsyncAppAuthTickets:
         """Use the App Auth Tickets resource to manage authentication tickets for your applications."""
-        from .resources.app_auth_tickets import AsyncAppAuthTickets
+        from .resources.app_auth_tickets import (
+            AsyncAppAuthTickets,
+        )
 
         return AsyncAppAuthTickets(self)

@@ -197,14 +197,18 @@ class Client(SyncAPIClient):
     @functools.cached_property
     def carts(self) -> Carts:
         """Shopping carts."""
-        from .resources.carts import Carts
+        from .resources.carts import (
+            Carts,
+        )
 
         return Carts(self)
 
     @functools.cached_property
     def default(self) -> Default:
         """default"""
-        from .resources.default import Default
+        from .resources.default import (
+            Default,
+        )
 
         return Default(self)
 
@@ -281,13 +285,17 @@ class AsyncClient(AsyncAPIClient):
     @functools.cached_property
     def carts(self) -> AsyncCarts:
         """Shopping carts."""
-        from .resources.carts import AsyncCarts
+        from .resources.carts import (
+            AsyncCarts,
+        )
 
         return AsyncCarts(self)
 
     @functools.cached_property
     def default(self) -> AsyncDefault:
         """default"""
-        from .resources.default import AsyncDefault
+        from .resources.default import (
+            AsyncDefault,
+        )
 
         return AsyncDefault(self)
