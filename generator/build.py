@@ -27,6 +27,7 @@ from .pins import NO_PINS, Pins, route_key
 from .safe import Identifier, TypeExpr
 from .spec import (
     ApiSpec,
+    BodyEncoding,
     HttpLibrary,
     HttpMethod,
     Operation,
@@ -380,21 +381,29 @@ class _Builder:
         spec = self.deref(raw)
         if not isinstance(spec, dict):
             return None
-        picked = self._pick_content(spec.get("content") or {})
+        content = spec.get("content") or {}
+        picked = self._pick_content(content) if isinstance(content, dict) else None
         if picked is None:
             return None
-        media_type, media = picked
+        default_type, media = picked
+        offered = [default_type, *(t for t in content if t != default_type)]
+        encodings = tuple((str(t), _body_encoding(str(t))) for t in offered)
         schema = (media or {}).get("schema") or {}
-        json_like = "json" in media_type.lower() or media_type.startswith(("application/x-www-form", "multipart/"))
-        annotation = self.annotation(schema, hoist_as=f"{op_pascal}Body") if json_like else "bytes"
+        encoding = encodings[0][1]
+        structured = {BodyEncoding.JSON, BodyEncoding.FORM, BodyEncoding.MULTIPART}
+        kinds = list(dict.fromkeys(each for _, each in encodings))
+        # Built once: an inline schema becomes one model class whatever encodings carry it.
+        annotation = self.annotation(schema, hoist_as=f"{op_pascal}Body") if structured & set(kinds) else "Any"
         model = Identifier(annotation) if annotation in self.model_class_names() else None
-        accepted = f"{annotation} | Mapping[str, Any]" if model else annotation
+        accepted = [t for each in kinds for t in _body_types(each, annotation, model is not None)]
         return RequestBody(
-            annotation=TypeExpr(accepted),
+            annotation=TypeExpr(" | ".join(dict.fromkeys(accepted))),
             model=model,
-            content_type=media_type,
+            content_type=default_type,
             required=bool(spec.get("required")),
             description=_text(spec.get("description")),
+            encoding=encoding,
+            media=encodings,
         )
 
     def model_class_names(self) -> set[str]:
@@ -872,6 +881,30 @@ def _secret_names(document: Any) -> set[str]:
 
     walk(document)
     return found
+
+
+def _body_types(encoding: BodyEncoding, annotation: str, is_model: bool) -> list[str]:
+    """What `body=` accepts for one encoding (the argument's type is the union over those offered)."""
+    if encoding is BodyEncoding.BINARY:
+        return ["bytes", "IO[bytes]"]
+    if encoding is BodyEncoding.TEXT:
+        return ["str"]
+    if encoding is BodyEncoding.MULTIPART:
+        return [annotation, "Mapping[str, Any]"] if is_model else ["Mapping[str, Any]"]
+    return [annotation, "Mapping[str, Any]"] if is_model else [annotation]
+
+
+def _body_encoding(media_type: str) -> BodyEncoding:
+    lowered = media_type.lower().split(";", 1)[0].strip()
+    if "json" in lowered or lowered == "*/*":
+        return BodyEncoding.JSON
+    if lowered == "application/x-www-form-urlencoded":
+        return BodyEncoding.FORM
+    if lowered.startswith("multipart/"):
+        return BodyEncoding.MULTIPART
+    if lowered.startswith("text/"):
+        return BodyEncoding.TEXT
+    return BodyEncoding.BINARY
 
 
 def _idempotent(method: str, op: Mapping[str, Any], parameters: tuple[Parameter, ...]) -> bool:

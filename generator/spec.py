@@ -96,13 +96,26 @@ class Parameter:
     secret: bool = False
 
 
+class BodyEncoding(_TextEnum):
+    """How a request body goes on the wire, decided once per media type in build."""
+
+    JSON = "json"  # the model (or mapping) as JSON
+    FORM = "form"  # application/x-www-form-urlencoded fields
+    MULTIPART = "multipart"  # multipart/form-data: fields, and files (bytes, file objects, tuples)
+    BINARY = "binary"  # bytes or a binary file object, sent as they are
+    TEXT = "text"  # a str, sent as UTF-8
+
+
 @dataclass(frozen=True)
 class RequestBody:
     annotation: TypeExpr  # what `body=` accepts
     model: Identifier | None  # class validating a mapping body, when the schema is a model
-    content_type: str
+    content_type: str  # the default media type: JSON where the operation offers it
     required: bool
     description: str
+    encoding: BodyEncoding = BodyEncoding.JSON
+    # Every media type the operation offers, the default first: `content_type=` picks another.
+    media: tuple[tuple[str, BodyEncoding], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,11 +179,9 @@ class Resource:
             + [op.body.annotation for op in self.operations if op.body is not None]
             + [p.annotation for op in self.operations for p in op.parameters]
         )
-        used = {n for n in ("Any", "Mapping", "date", "datetime") if re.search(rf"\b{n}\b", annotations)}
+        used = {n for n in ("Any", "Mapping", "IO", "date", "datetime") if re.search(rf"\b{n}\b", annotations)}
         if any(p.location is ParameterLocation.PATH for op in self.operations for p in op.parameters):
             used.add("build_path")
-        if any(op.body is not None and op.body.annotation != "bytes" for op in self.operations):
-            used.add("to_jsonable")
         if any(op.servers for op in self.operations):
             used.add("ServerTemplate")
         if any(server.variables for op in self.operations for server in op.servers):
@@ -191,7 +202,8 @@ class Resource:
 
 
 def _names_in(annotation: str) -> set[str]:
-    builtin = {"None", "Any", "str", "int", "float", "bool", "bytes", "list", "dict", "datetime", "date", "Mapping"}
+    builtin = {"None", "Any", "str", "int", "float", "bool", "bytes", "list", "dict", "datetime", "date"}
+    builtin |= {"Mapping", "IO"}
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation) if n not in builtin}
 
 

@@ -175,3 +175,126 @@ def test_email_format_needs_no_email_validator(tmp_path: Path) -> None:
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
+
+
+# ---- 4. request bodies, each kind as its media type asks ------------------------------------------
+
+BODIES = """
+openapi: 3.0.3
+info: {title: bodies, version: "1"}
+paths:
+  /form:
+    post:
+      operationId: sendForm
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              properties:
+                grantType: {type: string}
+                scope: {type: array, items: {type: string}}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+  /upload:
+    post:
+      operationId: upload
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                title: {type: string}
+                file: {type: string, format: binary}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+  /raw:
+    put:
+      operationId: putImage
+      requestBody:
+        required: true
+        content:
+          image/png:
+            schema: {type: string, format: binary}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+  /note:
+    post:
+      operationId: postNote
+      requestBody:
+        required: true
+        content:
+          text/plain:
+            schema: {type: string}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+  /either:
+    post:
+      operationId: sendEither
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/Pair"}
+          application/json:
+            schema: {$ref: "#/components/schemas/Pair"}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+components:
+  schemas:
+    Pair:
+      type: object
+      properties:
+        left: {type: string}
+        right: {type: integer}
+"""
+
+
+def test_every_body_kind_goes_out_as_its_media_type(
+    tmp_path: Path, recorder: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, seen = recorder
+    package = generate(tmp_path, BODIES, "bodies")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))  # not UTF-8: must go out untouched
+    with package.Client(base_url=url) as client:
+        api = client.default
+        api.send_form(body={"grantType": "client_credentials", "scope": ["a", "b"]})
+        api.upload(body={"title": "cat", "file": ("cat.png", png, "image/png")})
+        api.upload(body={"title": "raw", "file": png})
+        api.put_image(body=png)
+        (tmp_path / "cat.png").write_bytes(png)
+        with (tmp_path / "cat.png").open("rb") as handle:
+            api.put_image(body=handle)
+        api.post_note(body="héllo")
+        api.send_either(body={"left": "l", "right": 2})  # JSON by default
+        api.send_either(body={"left": "l", "right": 2}, content_type="application/x-www-form-urlencoded")
+        with pytest.raises(package.InvalidRequestError, match="not offered"):
+            api.send_either(body={"left": "l"}, content_type="text/csv")
+    form, upload, upload_bytes, raw, raw_file, note, either_json, either_form = seen
+    assert form["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert form["body"] == b"grantType=client_credentials&scope=a&scope=b"
+    assert upload["headers"]["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="title"\r\n\r\ncat' in upload["body"] and b'filename="cat.png"' in upload["body"]
+    assert png in upload["body"] and png in upload_bytes["body"]
+    assert raw["headers"]["content-type"] == "image/png" and raw["body"] == png
+    assert raw_file["body"] == png
+    assert note["headers"]["content-type"] == "text/plain; charset=utf-8" and note["body"] == "héllo".encode()
+    assert either_json["headers"]["content-type"] == "application/json"
+    assert either_json["body"] == b'{"left":"l","right":2}'
+    assert either_form["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert either_form["body"] == b"left=l&right=2"
+
+
+def test_these_packages_pass_mypy_strict_and_ruff(tmp_path: Path) -> None:
+    for text, name in ((BODIES, "bodies"), (WEBHOOKS, "hooks"), (COOKIES, "cookies"), (EMAIL, "mail")):
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(text, encoding="utf-8")
+        assert main(["generate", str(spec), "-o", str(tmp_path / "out"), "--package-name", name, "--quiet"]) == 0
+    checks = (
+        ["mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), "bodies", "hooks", "cookies",
+         "mail"],
+        ["ruff", "check", "--isolated", "--select", "F,I,B,UP,E9", "--target-version", "py310", "."],
+    )  # fmt: skip
+    for command in checks:
+        result = subprocess.run(
+            [sys.executable, "-m", *command], cwd=tmp_path / "out", capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout[-3000:]

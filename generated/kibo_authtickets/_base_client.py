@@ -310,14 +310,14 @@ class FinalRequestOptions:
             "base_url",
             "cast_to",
             "content",
+            "files",
+            "form",
             "headers",
             "idempotent",
             "json_body",
             "method",
-            "path",
-            "query",
         ),
-        *("raw", "timeout"),
+        *("path", "query", "raw", "timeout"),
     )
 
     def __init__(
@@ -331,6 +331,10 @@ class FinalRequestOptions:
         cookies: Mapping[str, Any] | None = None,
         json_body: Any = None,
         content: bytes | None = None,
+        body: Any = None,
+        body_model: type[pydantic.BaseModel] | None = None,
+        media: tuple[tuple[str, str], ...] = (),
+        content_type: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         timeout: TimeoutTypes | None = None,
@@ -372,11 +376,119 @@ class FinalRequestOptions:
         self.headers = merged_headers
         self.json_body = json_body
         self.content = content
+        self.form: dict[str, list[str]] | None = None
+        self.files: list[tuple[str, Any]] | None = None
+        if media and body is not None:
+            self._encode(body, body_model, media, content_type)
         self.cast_to = cast_to
         self.timeout = timeout
         self.base_url = base_url
         # Safe to send twice? Default by method; an operation's `x-idempotent: true` says yes.
         self.idempotent = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+
+    def _encode(
+        self,
+        body: Any,
+        model: type[pydantic.BaseModel] | None,
+        media: tuple[tuple[str, str], ...],
+        chosen: str | None,
+    ) -> None:
+        """The body as its media type asks (decided per media type when the package was built)."""
+        encodings = dict(media)
+        content_type = chosen or media[0][0]
+        encoding = encodings.get(content_type)
+        if encoding is None:
+            offered = ", ".join(encodings)
+            raise _errors.InvalidRequestError(
+                f"content_type={content_type!r} is not offered here; choose one of {offered}"
+            )
+        if encoding == "json":
+            self.json_body = to_jsonable(body, model)
+            if content_type.split(";", 1)[0].strip().lower() != "application/json":
+                self.headers.setdefault("Content-Type", content_type)
+        elif encoding == "form":
+            self.form = _fields(to_jsonable(body, model))
+        elif encoding == "multipart":
+            self.form, self.files = _multipart(body)
+        elif encoding == "text":
+            if not isinstance(body, str):
+                raise _errors.InvalidRequestError(
+                    f"a {content_type} body must be a str, not {type(body).__name__}"
+                )
+            self.content = body.encode("utf-8")
+            self.headers.setdefault(
+                "Content-Type",
+                content_type if "charset" in content_type else f"{content_type}; charset=utf-8",
+            )
+        else:  # binary: bytes or a binary file object, with the spec's media type
+            self.content = _binary(body, content_type)
+            self.headers.setdefault("Content-Type", content_type)
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _fields(data: Any) -> dict[str, list[str]]:
+    """Form fields from JSON-ready data: a list repeats its key, None is left out."""
+    if not isinstance(data, Mapping):
+        raise _errors.InvalidRequestError(
+            f"a form body must be a mapping or a model, not {type(data).__name__}"
+        )
+    fields: dict[str, list[str]] = {}
+    for key, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None:
+                fields.setdefault(str(key), []).append(_field_text(item))
+    return fields
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, (bytes, bytearray, memoryview, tuple)) or callable(
+        getattr(value, "read", None)
+    )
+
+
+def _multipart(body: Any) -> tuple[dict[str, list[str]], list[tuple[str, Any]]]:
+    """multipart/form-data parts: `bytes`, binary file objects and `(filename, content[, type])` tuples
+    are files, everything else a field (a list repeats its name)."""
+    if isinstance(body, pydantic.BaseModel):
+        body = body.model_dump(by_alias=True, exclude_unset=True)
+    if not isinstance(body, Mapping):
+        raise _errors.InvalidRequestError(
+            f"a multipart body must be a mapping or a model, not {type(body).__name__}"
+        )
+    fields: dict[str, list[str]] = {}
+    files: list[tuple[str, Any]] = []
+    for key, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if _is_file(item):
+                files.append(
+                    (str(key), bytes(item) if isinstance(item, (bytearray, memoryview)) else item)
+                )
+            else:
+                text = _field_text(pydantic.TypeAdapter(Any).dump_python(item, mode="json"))
+                fields.setdefault(str(key), []).append(text)
+    return fields, files
+
+
+def _binary(body: Any, content_type: str) -> bytes:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    if callable(read):
+        data = read()  # read once: a retry sends the same bytes
+        if isinstance(data, bytes):
+            return data
+    raise _errors.InvalidRequestError(
+        f"a {content_type} body must be bytes or a binary file, not {type(body).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -791,6 +903,17 @@ class BaseClient:
             url = httpx.URL(f"{target}?{httpx.QueryParams(params)}")
             params = None
         timeout = options.timeout if options.timeout is not None else self.timeout
+        if options.form is not None or options.files is not None:
+            # httpx encodes forms and multipart bodies (and sets their Content-Type, with the boundary).
+            return http.build_request(
+                options.method,
+                url,
+                params=params,
+                headers=headers,
+                data=options.form or None,
+                files=options.files or None,
+                extensions={"timeout": _timeout_extension(timeout)},
+            )
         return http.build_request(
             options.method,
             url,

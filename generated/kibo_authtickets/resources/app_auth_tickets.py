@@ -15,7 +15,6 @@ from .._base_client import (
     SyncAPIResource,
     TimeoutTypes,
     async_to_raw_response_wrapper,
-    to_jsonable,
     to_raw_response_wrapper,
 )
 from .._servers import ServerTemplate
@@ -66,6 +65,7 @@ class AppAuthTickets(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OAuthAuthenticationRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -77,9 +77,9 @@ class AppAuthTickets(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=(
-                        None if body is None else to_jsonable(body, OAuthAuthenticationRequest)
-                    ),
+                    body=body,
+                    body_model=OAuthAuthenticationRequest,
+                    media=(("application/json", "json"),),
                     cast_to=OAuthAccessTokenResponse,
                     base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
                     extra_headers=extra_headers,
@@ -122,6 +122,7 @@ class AsyncAppAuthTickets(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OAuthAuthenticationRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -133,9 +134,9 @@ class AsyncAppAuthTickets(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=(
-                        None if body is None else to_jsonable(body, OAuthAuthenticationRequest)
-                    ),
+                    body=body,
+                    body_model=OAuthAuthenticationRequest,
+                    media=(("application/json", "json"),),
                     cast_to=OAuthAccessTokenResponse,
                     base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
                     extra_headers=extra_headers,

@@ -15,7 +15,6 @@ from .._base_client import (
     SyncAPIResource,
     TimeoutTypes,
     async_to_raw_response_wrapper,
-    to_jsonable,
     to_raw_response_wrapper,
 )
 from ..models import (
@@ -56,6 +55,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: CustomerUserAuthInfo (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -67,7 +67,9 @@ class StorefrontAuthTicket(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, CustomerUserAuthInfo),
+                    body=body,
+                    body_model=CustomerUserAuthInfo,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -173,6 +175,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: CartAuthTicketRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -184,7 +187,9 @@ class StorefrontAuthTicket(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, CartAuthTicketRequest),
+                    body=body,
+                    body_model=CartAuthTicketRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -248,6 +253,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: TwoFactorAuthRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -259,7 +265,9 @@ class StorefrontAuthTicket(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, TwoFactorAuthRequest),
+                    body=body,
+                    body_model=TwoFactorAuthRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -287,6 +295,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OtpRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -298,7 +307,9 @@ class StorefrontAuthTicket(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, OtpRequest),
+                    body=body,
+                    body_model=OtpRequest,
+                    media=(("application/json", "json"),),
                     cast_to=None,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -326,6 +337,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OtpAuthRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -337,7 +349,9 @@ class StorefrontAuthTicket(SyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, OtpAuthRequest),
+                    body=body,
+                    body_model=OtpAuthRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -388,6 +402,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: CustomerUserAuthInfo (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -399,7 +414,9 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, CustomerUserAuthInfo),
+                    body=body,
+                    body_model=CustomerUserAuthInfo,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -505,6 +522,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: CartAuthTicketRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -516,7 +534,9 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, CartAuthTicketRequest),
+                    body=body,
+                    body_model=CartAuthTicketRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -580,6 +600,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: TwoFactorAuthRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -591,7 +612,9 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, TwoFactorAuthRequest),
+                    body=body,
+                    body_model=TwoFactorAuthRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -619,6 +642,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OtpRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -630,7 +654,9 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, OtpRequest),
+                    body=body,
+                    body_model=OtpRequest,
+                    media=(("application/json", "json"),),
                     cast_to=None,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -658,6 +684,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         Args:
             response_fields: query `responseFields`: limits which fields are returned in the response body
             body: OtpAuthRequest (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -669,7 +696,9 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     query={
                         "responseFields": response_fields,
                     },
-                    json_body=None if body is None else to_jsonable(body, OtpAuthRequest),
+                    body=body,
+                    body_model=OtpAuthRequest,
+                    media=(("application/json", "json"),),
                     cast_to=CustomerAuthTicket,
                     extra_headers=extra_headers,
                     extra_query=extra_query,

@@ -17,7 +17,6 @@ from .._base_client import (
     TimeoutTypes,
     async_to_raw_response_wrapper,
     build_path,
-    to_jsonable,
     to_raw_response_wrapper,
 )
 from ..models import (
@@ -100,6 +99,7 @@ class Carts(SyncAPIResource):
         Args:
             cart_id: path `cartId`
             body: CartItem (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -113,7 +113,9 @@ class Carts(SyncAPIResource):
                             "cartId": cart_id,
                         },
                     ),
-                    json_body=None if body is None else to_jsonable(body, CartItem),
+                    body=body,
+                    body_model=CartItem,
+                    media=(("application/json", "json"),),
                     cast_to=CartItem,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
@@ -240,6 +242,7 @@ class AsyncCarts(AsyncAPIResource):
         Args:
             cart_id: path `cartId`
             body: CartItem (application/json) or a mapping with the same fields
+
         """
 
         return cast(
@@ -253,7 +256,9 @@ class AsyncCarts(AsyncAPIResource):
                             "cartId": cart_id,
                         },
                     ),
-                    json_body=None if body is None else to_jsonable(body, CartItem),
+                    body=body,
+                    body_model=CartItem,
+                    media=(("application/json", "json"),),
                     cast_to=CartItem,
                     extra_headers=extra_headers,
                     extra_query=extra_query,
