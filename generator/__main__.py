@@ -65,6 +65,12 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
         help=f"largest spec (and $ref'd) file read, in bytes (default {DEFAULT_MAX_SPEC_BYTES})",
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="every validator finding is an error (by default harmless ones are warnings)",
+    )
+    parser.add_argument(
         "--ref-root",
         type=Path,
         default=argparse.SUPPRESS,
@@ -89,7 +95,9 @@ def _limits(args: argparse.Namespace) -> Limits:
     max_bytes = getattr(args, "max_spec_bytes", DEFAULT_MAX_SPEC_BYTES)
     if max_bytes <= 0:
         raise SpecError.single("--max-spec-bytes", "must be a positive number of bytes")
-    return Limits(max_spec_bytes=max_bytes, ref_root=getattr(args, "ref_root", None))
+    return Limits(
+        max_spec_bytes=max_bytes, ref_root=getattr(args, "ref_root", None), strict=bool(getattr(args, "strict", False))
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -448,6 +448,7 @@ class _Builder:
         operations: list[Operation] = []
         seen_routes: dict[tuple[str, str], str] = {}
         seen_shapes: dict[tuple[str, str], str] = {}
+        seen_ids: dict[Any, str] = {}
         top_servers = self.document.get("servers")
         # Pinned method names per tag: reserved before any name is derived, so pins always win.
         tag_of_route: dict[str, str] = {}
@@ -504,6 +505,14 @@ class _Builder:
                 tag = str(tags[0])
                 allocator = names_per_tag[tag]
                 base_name = derived_of_route[route_key(method, route[1])]
+                operation_id = op.get("operationId")
+                if operation_id:
+                    if operation_id in seen_ids:
+                        self.warnings.append(
+                            f"warning: {self.where([*parts, 'operationId'])}: operationId {str(operation_id)!r} is "
+                            f"also {seen_ids[operation_id]}'s; the method gets a distinct name"
+                        )
+                    seen_ids.setdefault(operation_id, f"{method.upper()} {path}")
                 pinned_method = pinned_methods.get(route_key(method, route[1]))
                 py_name = pinned_method if pinned_method is not None else allocator.allocate(base_name)
                 op_pascal = pascal_case(py_name)
@@ -845,13 +854,14 @@ def _open_enums(schema: Any, enum_refs: frozenset[str] = frozenset()) -> Any:
 def _open_property(prop: Any, enum_refs: frozenset[str] = frozenset()) -> Any:
     if not isinstance(prop, dict):
         return prop
+    # `Kind | str`: pydantic tries the enum first (left to right), an unknown value stays text.
     if prop.get("$ref") in enum_refs:
         siblings = {k: prop[k] for k in ("description", "repr", "default") if k in prop}
-        return {"anyOf": [{"$ref": prop["$ref"]}, {"type": "string"}], **siblings}
+        return {"anyOf": [{"$ref": prop["$ref"]}, {"type": "string"}], **siblings, "union_mode": "left_to_right"}
     if _is_string_enum(prop):
         extra = {k: prop[k] for k in ("description", "repr") if k in prop}
         inner = {k: v for k, v in prop.items() if k not in ("description", "repr", "default")}
-        opened: dict[str, Any] = {"anyOf": [inner, {"type": "string"}], **extra}
+        opened: dict[str, Any] = {"anyOf": [inner, {"type": "string"}], **extra, "union_mode": "left_to_right"}
         if "default" in prop:
             opened["default"] = prop["default"]
         return opened

@@ -15,11 +15,13 @@ REF_EXTENSIONS = (".json", ".yaml", ".yml")  # what an external $ref may name
 
 @dataclass(frozen=True)
 class Limits:
-    """What a spec may make the generator read: the size of each file, and where external `$ref`s
-    may point (`ref_root`: default the spec's own directory; `--ref-root` widens it)."""
+    """What a spec may make the generator read and what it accepts: the size of each file, where
+    external `$ref`s may point (`ref_root`: default the spec's own directory; `--ref-root` widens
+    it), and whether harmless validator findings are only warnings (`strict`)."""
 
     max_spec_bytes: int = DEFAULT_MAX_SPEC_BYTES
     ref_root: Path | None = None
+    strict: bool = False  # --strict: every validator finding is an error, none a warning
 
 
 DEFAULT_LIMITS = Limits()

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import threading
@@ -336,7 +337,7 @@ def load_spec(path: Path, *, validate: bool = True, limits: Limits = DEFAULT_LIM
         raise SpecError(problems)
     warnings: list[str] = []
     if validate:
-        warnings.extend(_validate(name, text, document))
+        warnings.extend(_validate(name, text, document, strict=limits.strict))
     paths = document.get("paths")
     if not isinstance(paths, dict) or not any(
         isinstance(item, dict) and any(m in item for m in HTTP_METHODS) for item in paths.values()
@@ -352,9 +353,9 @@ def load_spec(path: Path, *, validate: bool = True, limits: Limits = DEFAULT_LIM
     return LoadedSpec(path=path, text=text, sha256=sha, document=document, warnings=tuple(warnings))
 
 
-def validate_loaded(loaded: LoadedSpec) -> tuple[str, ...]:
+def validate_loaded(loaded: LoadedSpec, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
     """The OpenAPI validator over a spec loaded with `validate=False`: its warnings, or SpecError."""
-    return tuple(_validate(str(loaded.path), loaded.text, loaded.document))
+    return tuple(_validate(str(loaded.path), loaded.text, loaded.document, strict=limits.strict))
 
 
 def iter_refs(node: Any, parts: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -660,7 +661,7 @@ def _checked(name: str, document: dict[str, Any]) -> tuple[list[_Finding], Excep
         raise SpecError.single(name, "the OpenAPI validator cannot check a document nested this deeply") from None
 
 
-def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
+def _validate(name: str, text: str, document: dict[str, Any], *, strict: bool = False) -> list[str]:
     warnings: list[str] = []
     found, crash = _checked(name, document)
     if crash is not None:
@@ -676,23 +677,64 @@ def _validate(name: str, text: str, document: dict[str, Any]) -> list[str]:
             )
     problems: list[Problem] = []
     for parts, message in dict.fromkeys(found):
-        if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
-            warnings.append(f"warning: {name}{pointer(list(parts))}: {message} (ignored: only a value example)")
+        located = where(name, text, list(parts))
+        harmless = None if strict else _harmless(parts, message, document)
+        if harmless is not None:
+            warnings.append(f"warning: {located}: {message} ({harmless}; --strict makes it an error)")
             continue
-        if any(message.startswith(harmless) for harmless in _HARMLESS_FINDINGS) or (
-            not parts and message == "'paths' is a required property"  # 3.0 with only components
-        ):
-            warnings.append(f"warning: {where(name, text, list(parts))}: {message} (harmless: generated as meant)")
-            continue
-        problems.append(Problem(where(name, text, list(parts)) if parts else name, f"invalid OpenAPI: {message}"))
+        problems.append(Problem(located, f"invalid OpenAPI: {message}"))
     if problems:
         raise SpecError(problems)
     return warnings
 
 
-# Findings whose meaning is clear and that the generator builds as meant (Kibo's inventory spec
-# lists required properties it never declares: they are simply not required fields).
-_HARMLESS_FINDINGS = ("Required list has not defined properties",)
+# Findings whose meaning is clear and that the generator builds as meant (issue 13.3): Kibo's
+# inventory spec lists required properties it never declares (they are simply not required);
+# openapi-python-client's own specs put `title` on operations; a `content` parameter may list
+# several media types (the first is used); operationIds that repeat get distinct names.
+_HARMLESS_MESSAGES = (
+    "Required list has not defined properties",
+    "Unevaluated properties are not allowed",
+    "Additional properties are not allowed",
+    "Path parameter",
+)
+_HARMLESS_ID = re.compile(r"^Operation ID '.*' for '.*' operation in '.*' is not unique")
+# Keys under which a finding concerns a schema: the models degrade what they cannot express (a
+# dropped keyword, a looser type, `Any`), each with its own warning, so the schema never blocks.
+_SCHEMA_PATH_KEYS = frozenset(
+    {"schema", "schemas", "items", "properties", "allOf", "anyOf", "oneOf", "additionalProperties", "not"}
+    | {"prefixItems", "$defs", "definitions", "patternProperties"}
+)
+
+
+def _harmless(parts: tuple[str | int, ...], message: str, document: Any) -> str | None:
+    """Why a validator finding does not stop generation (the document's meaning is clear), or None."""
+    if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
+        return "only a value example"
+    if not parts and message == "'paths' is a required property":
+        return "a document of components: a package of models"
+    if parts == ("info",) and message in ("'version' is a required property", "'title' is a required property"):
+        return "the package's name and version come from elsewhere (--package-name, 0.0.0)"
+    if message.startswith(_HARMLESS_MESSAGES) or _HARMLESS_ID.match(message):
+        return "harmless: generated as meant"
+    if _SCHEMA_PATH_KEYS.intersection(str(p) for p in parts):
+        return "the schema is generated as far as it is understood"
+    node: Any = document
+    for part in parts:
+        node = _child(node, part)
+    if isinstance(node, dict) and "in" in node and isinstance(node.get("content"), dict):
+        return "a parameter with `content`: its first media type is used"
+    if isinstance(node, dict) and "in" in node and isinstance(node.get("schema"), dict) and "name" in node:
+        return "the parameter's schema is used as far as it is understood"
+    return None
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _validate_around_crash(

@@ -21,7 +21,7 @@ _BASE_MODULE = "package_base_models._models"
 
 def _options(api: ApiSpec | None = None) -> dict[str, Any]:
     # Imported lazily: datamodel-code-generator is the slowest import of the pipeline.
-    from datamodel_code_generator.enums import DataModelType, InputFileType, UnionMode
+    from datamodel_code_generator.enums import DataModelType, InputFileType
     from datamodel_code_generator.format import DatetimeClassType, PythonVersion
 
     request_only = api.request_only_models if api is not None else ()
@@ -46,13 +46,12 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
         "use_double_quotes": True,
         "disable_timestamp": True,
         "output_datetime_class": DatetimeClassType.Datetime,
-        "field_extra_keys": {"repr"},  # secrets: Field(repr=False), set by build.py
+        # Field(repr=False) for secrets, Field(union_mode="left_to_right") for opened enums: set by build.py.
+        "field_extra_keys": {"repr", "union_mode"},
         "formatters": [],  # black runs once, in emit.py
         "keep_model_order": True,
         "field_constraints": True,  # constraints in Field(...), not constr(): mypy --strict accepts it
         "capitalise_enum_members": True,
-        # `Kind | str` for open enums: try the enum first, keep unknown values as text.
-        "union_mode": UnionMode.left_to_right,
     }
 
 
@@ -82,8 +81,25 @@ def generate_models(api: ApiSpec) -> str:
     return _strip_tool_header(source)
 
 
+def _with_union_modes(node: Any, mode: Any) -> Any:
+    """build.py marks opened enums with `union_mode: "left_to_right"`; datamodel-code-generator takes
+    that field argument as its own enum, so the marker becomes it (on those fields only: a global
+    union_mode would also land on `X | None` fields, where pydantic refuses it)."""
+    if isinstance(node, list):
+        return [_with_union_modes(item, mode) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: mode if key == "union_mode" and value == "left_to_right" else _with_union_modes(value, mode)
+        for key, value in node.items()
+    }
+
+
 def _run(document: dict[str, Any], api: ApiSpec) -> str:
     from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import UnionMode
+
+    document = _with_union_modes(document, UnionMode.left_to_right)
 
     with warnings_module.catch_warnings():
         # Its UserWarnings (e.g. an unknown `format`: the plain type is used) are not errors.

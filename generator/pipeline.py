@@ -90,7 +90,7 @@ def build_package(
             loaded = load_spec(spec_path, validate=False, limits=limits)
         if validation is None:
             with progress.stage("validate"):
-                validator_warnings = validate_loaded(loaded)
+                validator_warnings = validate_loaded(loaded, limits)
         with progress.stage("build"):
             api = build_api(loaded, package_name, http_library, pins)
         with progress.stage("models"):
