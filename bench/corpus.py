@@ -146,7 +146,8 @@ def summary(rows: list[Row], with_opc: bool) -> str:
         f"{len(without)} | — |",
         f"| operations generated (of the manifest's, where exit 0) | "
         f"{sum(r.operations for r in with_ops if r.exit == 0)} of {sum(r.ops for r in with_ops if r.exit == 0)} | — |",
-        f"| every module imports | {count(lambda r: r.exit == 0 and r.imports)} of {count(lambda r: r.exit == 0)} | — |",
+        f"| every module imports | {count(lambda r: r.exit == 0 and r.imports)} of "
+        f"{count(lambda r: r.exit == 0)} | — |",
         f"| tracebacks | {count(lambda r: r.traceback)} | — |",
         f"| exit 2 | {count(lambda r: r.exit == 2)} ({sum(r.errors for r in rows)} `error:` lines, "
         f"{sum(r.unlocated_errors for r in rows)} without LINE:COL) | — |",

@@ -77,7 +77,8 @@ RESERVED_CLIENT_ATTRIBUTES = frozenset(
 # what the templates import next to the models (resources, client, auth).
 RESERVED_CLASS_NAMES = frozenset(
     {
-        *("BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "IntEnum", "StrEnum"),
+        *("BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "IntEnum", "StrEnum", "AliasChoices"),
+        *("Model", "RequestModel"),  # the package's base classes (`_models.py`)
         *("Any", "Annotated", "Literal", "Optional", "Union", "ClassVar", "List", "Dict", "Set"),
         *("AnyUrl", "AnyHttpUrl", "HttpUrl", "AwareDatetime", "NaiveDatetime", "EmailStr"),
         *("NameEmail", "SecretStr", "SecretBytes", "Json", "Base64Str", "Base64Bytes", "UUID"),

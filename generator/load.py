@@ -325,7 +325,7 @@ def load_spec(path: Path, *, validate: bool = True, limits: Limits = DEFAULT_LIM
         )
     version = document.get("openapi")
     if version is None:
-        raise SpecError.single(name, "not an OpenAPI document: no 'openapi' key")
+        raise SpecError.single(where(name, text, []), "not an OpenAPI document: no 'openapi' key")
     if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
         raise SpecError.single(
             where(name, text, ["openapi"]),
@@ -662,6 +662,15 @@ def _checked(name: str, document: dict[str, Any]) -> tuple[list[_Finding], Excep
 
 
 def _validate(name: str, text: str, document: dict[str, Any], *, strict: bool = False) -> list[str]:
+    try:
+        return _validate_located(name, text, document, strict=strict)
+    except SpecError as exc:  # a finding about the whole document: located at its start
+        whole = where(name, text, [])
+        problems = [Problem(whole if p.location == name else p.location, p.message) for p in exc.problems]
+        raise SpecError(problems) from None
+
+
+def _validate_located(name: str, text: str, document: dict[str, Any], *, strict: bool) -> list[str]:
     warnings: list[str] = []
     found, crash = _checked(name, document)
     if crash is not None:
@@ -698,6 +707,7 @@ _HARMLESS_MESSAGES = (
     "Additional properties are not allowed",
     "Path parameter",
 )
+_EXTRA_KEY = re.compile(r"^'.*' does not match any of the regexes: '\^x-'")  # an unknown key (3.0)
 _HARMLESS_ID = re.compile(r"^Operation ID '.*' for '.*' operation in '.*' is not unique")
 # Keys under which a finding concerns a schema: the models degrade what they cannot express (a
 # dropped keyword, a looser type, `Any`), each with its own warning, so the schema never blocks.
@@ -711,11 +721,13 @@ def _harmless(parts: tuple[str | int, ...], message: str, document: Any) -> str 
     """Why a validator finding does not stop generation (the document's meaning is clear), or None."""
     if _VALUE_KEYWORDS.intersection(str(p) for p in parts):
         return "only a value example"
-    if not parts and message == "'paths' is a required property":
+    if (not parts and message == "'paths' is a required property") or (
+        parts == ("paths",) and message.startswith("None is not of type")
+    ):
         return "a document of components: a package of models"
     if parts == ("info",) and message in ("'version' is a required property", "'title' is a required property"):
         return "the package's name and version come from elsewhere (--package-name, 0.0.0)"
-    if message.startswith(_HARMLESS_MESSAGES) or _HARMLESS_ID.match(message):
+    if message.startswith(_HARMLESS_MESSAGES) or _HARMLESS_ID.match(message) or _EXTRA_KEY.match(message):
         return "harmless: generated as meant"
     if _SCHEMA_PATH_KEYS.intersection(str(p) for p in parts):
         return "the schema is generated as far as it is understood"
@@ -724,6 +736,8 @@ def _harmless(parts: tuple[str | int, ...], message: str, document: Any) -> str 
         node = _child(node, part)
     if isinstance(node, dict) and "in" in node and isinstance(node.get("content"), dict):
         return "a parameter with `content`: its first media type is used"
+    if "responses" in parts and isinstance(node, dict) and isinstance(node.get("content"), dict):
+        return "the response's schema is generated as far as it is understood"
     if isinstance(node, dict) and "in" in node and isinstance(node.get("schema"), dict) and "name" in node:
         return "the parameter's schema is used as far as it is understood"
     return None
@@ -744,9 +758,11 @@ def _validate_around_crash(
     crash is pinned to the path items that cause it (their findings up to the crash are kept).
     SpecError when the validator crashes outside 'paths' too."""
     paths = document.get("paths")
+    if not isinstance(paths, dict):
+        paths = {}  # a document of components: the validator wants 'paths' to walk
     reason = f"{type(first).__name__}: {first}"[:200]
     rest, crash = _checked(name, {**document, "paths": {}})
-    if crash is not None or not isinstance(paths, dict):
+    if crash is not None:
         message = f"the OpenAPI validator crashed ({reason}) outside 'paths'; cannot check the document"
         raise SpecError.single(name, message)
     found = list(rest)

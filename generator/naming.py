@@ -50,6 +50,8 @@ def field_name(wire: str) -> Identifier:
 
 def pascal_case(text: str, *, fallback: str = "Model") -> Identifier:
     name = "".join(w[:1].upper() + w[1:] for w in words(text))[:MAX_IDENTIFIER_LENGTH] or fallback
+    if keyword.iskeyword(name):  # a class `None`/`True`/`False`: `NoneModel` (datamodel-code-generator renames `None_`)
+        name = f"{name}Model"
     return safe_identifier(name)
 
 

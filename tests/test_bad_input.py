@@ -152,7 +152,7 @@ def test_not_a_mapping(
 
 def test_not_openapi(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
     spec = write(tmp_path, "compose.yaml", "services:\n  web: {image: nginx}\n")
-    assert fails(capsys, spec, out) == [f"error: {spec}: not an OpenAPI document: no 'openapi' key"]
+    assert fails(capsys, spec, out) == [f"error: {spec}:1:1: not an OpenAPI document: no 'openapi' key"]
 
 
 def test_swagger_2_says_how_to_convert(capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path) -> None:
