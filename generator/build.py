@@ -349,7 +349,7 @@ class _Builder:
             if schema is None and isinstance(content, dict) and content:
                 media = next(iter(content.values()))
                 schema = media.get("schema") if isinstance(media, dict) else None
-            annotation = self.annotation(schema or {"type": "string"})
+            annotation = _literal_enum(schema) or self.annotation(schema or {"type": "string"})
             if annotation == "bytes":
                 annotation = "str"
             result.append(
@@ -361,6 +361,7 @@ class _Builder:
                     annotation=TypeExpr(annotation),
                     description=_text(spec.get("description")),
                     secret=is_secret(wire),
+                    query_style=_query_style(location, spec, self.warnings, self.where([*parts, index])),
                 )
             )
         return tuple(result)
@@ -892,6 +893,37 @@ def _secret_names(document: Any) -> set[str]:
 
     walk(document)
     return found
+
+
+def _literal_enum(schema: Any) -> str | None:
+    """`Literal['asc', 'desc']` for an inline enum of strings or ints (a parameter's schema)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return None
+    values = schema.get("enum")
+    if not isinstance(values, list) or not values or len(values) > 100:
+        return None
+    if not all(isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
+        return None
+    return f"Literal[{', '.join(repr(v) for v in dict.fromkeys(values))}]"
+
+
+_QUERY_STYLES = ("form", "spaceDelimited", "pipeDelimited", "deepObject")
+
+
+def _query_style(location: ParameterLocation, spec: Mapping[str, Any], warnings: list[str], here: str) -> str | None:
+    """The serialisation a query parameter asks for beyond the default (`form`, exploded)."""
+    if location is not ParameterLocation.QUERY:
+        return None
+    style = spec.get("style", "form")
+    explode = spec.get("explode", style == "form")
+    if style not in _QUERY_STYLES:
+        warnings.append(f"warning: {here}: query style {str(style)!r} is not supported; sent as form")
+        return None
+    if style == "deepObject":
+        return "deepObject"
+    if style == "form" and explode is not False:
+        return None
+    return str(style)
 
 
 def _body_types(encoding: BodyEncoding, annotation: str, is_model: bool) -> list[str]:

@@ -40,7 +40,8 @@ _TYPE_NODES = (ast.Expression, ast.Name, ast.Load, ast.Subscript, ast.BinOp, ast
 
 
 class TypeExpr(str):
-    """A type annotation made of identifiers, subscripts, `|` and `None` (`dict[str, Cart] | None`)."""
+    """A type annotation made of identifiers, subscripts, `|`, `None` and the str/int constants of a
+    `Literal[...]` (`dict[str, Cart] | None`, `Literal['asc', 'desc']`)."""
 
     __slots__ = ()
 
@@ -50,9 +51,16 @@ class TypeExpr(str):
             tree = ast.parse(text, mode="eval")
         except SyntaxError:
             raise ValueError(f"not a type expression: {text!r}") from None
+        literals = {
+            id(element)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Literal"
+            for element in (node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])
+            if isinstance(element, ast.Constant) and type(element.value) in (str, int)
+        }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and node.value is None:
-                continue
+            if isinstance(node, ast.Constant) and (node.value is None or id(node) in literals):
+                continue  # None, or a str/int inside Literal[...] (written by repr(), never raw)
             if not isinstance(node, _TYPE_NODES):
                 raise ValueError(f"not a type expression: {text!r}")
             if isinstance(node, ast.Name) and (not node.id.isascii() or keyword.iskeyword(node.id)):

@@ -94,6 +94,9 @@ class Parameter:
     annotation: TypeExpr  # without `| None`
     description: str
     secret: bool = False
+    # How a query value other than OpenAPI's default (`form`, exploded) is serialised: "form"
+    # (comma-joined), "spaceDelimited", "pipeDelimited" or "deepObject"; None for the default.
+    query_style: str | None = None
 
 
 class BodyEncoding(_TextEnum):
@@ -172,6 +175,12 @@ class Resource:
         return first, second
 
     @property
+    def typing_imports(self) -> Code:
+        """`from typing import ...` of a resource module: `cast`, and what its signatures use."""
+        names = sorted(({"IO", "Any", "Literal"} & self.uses) | {"cast"}, key=import_sort_key)
+        return Code(", ".join(names))
+
+    @property
     def uses(self) -> frozenset[str]:
         """Which of the names a resource module may import its code really uses (no unused imports)."""
         annotations = " ".join(
@@ -179,7 +188,9 @@ class Resource:
             + [op.body.annotation for op in self.operations if op.body is not None]
             + [p.annotation for op in self.operations for p in op.parameters]
         )
-        used = {n for n in ("Any", "Mapping", "IO", "date", "datetime") if re.search(rf"\b{n}\b", annotations)}
+        used = {
+            n for n in ("Any", "Mapping", "IO", "Literal", "date", "datetime") if re.search(rf"\b{n}\b", annotations)
+        }
         if any(p.location is ParameterLocation.PATH for op in self.operations for p in op.parameters):
             used.add("build_path")
         if any(op.servers for op in self.operations):
@@ -202,8 +213,9 @@ class Resource:
 
 
 def _names_in(annotation: str) -> set[str]:
+    annotation = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "", annotation)  # Literal values
     builtin = {"None", "Any", "str", "int", "float", "bool", "bytes", "list", "dict", "datetime", "date"}
-    builtin |= {"Mapping", "IO"}
+    builtin |= {"Mapping", "IO", "Literal"}
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation) if n not in builtin}
 
 

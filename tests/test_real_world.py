@@ -298,3 +298,40 @@ def test_these_packages_pass_mypy_strict_and_ruff(tmp_path: Path) -> None:
             [sys.executable, "-m", *command], cwd=tmp_path / "out", capture_output=True, text=True, timeout=300
         )
         assert result.returncode == 0, result.stdout[-3000:]
+
+
+# ---- 5. query styles and enum parameters ------------------------------------------------------------
+
+QUERY = """
+openapi: 3.0.3
+info: {title: query, version: "1"}
+paths:
+  /search:
+    get:
+      operationId: search
+      parameters:
+        - {name: tags, in: query, schema: {type: array, items: {type: string}}}
+        - {name: ids, in: query, explode: false, schema: {type: array, items: {type: integer}}}
+        - {name: words, in: query, style: pipeDelimited, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: filter, in: query, style: deepObject, explode: true, schema: {type: object}}
+        - {name: order, in: query, schema: {type: string, enum: [asc, desc]}}
+      responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
+"""
+
+
+def test_query_styles_and_enum_parameters(tmp_path: Path, recorder: tuple[str, list[dict[str, Any]]]) -> None:
+    url, seen = recorder
+    package = generate(tmp_path, QUERY, "query")
+    with package.Client(base_url=url) as client:
+        client.default.search(
+            tags=["a", "b"], ids=[1, 2, 3], words=["x", "y"], filter={"color": "red", "size": 2}, order="desc"
+        )
+    from urllib.parse import parse_qsl, urlsplit
+
+    sent = parse_qsl(urlsplit(seen[0]["path"]).query)
+    assert sent == [
+        ("tags", "a"), ("tags", "b"), ("ids", "1,2,3"), ("words", "x|y"), ("order", "desc"),
+        ("filter[color]", "red"), ("filter[size]", "2"),
+    ]  # fmt: skip
+    source = (tmp_path / "out" / "query" / "resources" / "default.py").read_text(encoding="utf-8")
+    assert "order: Literal['asc', 'desc'] | None = None" in source.replace('"', "'")

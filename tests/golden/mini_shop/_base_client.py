@@ -297,6 +297,27 @@ class _Where:
         return f"{self.request.method} {redact_url(self.request.url)}"
 
 
+# Query serialisation other than OpenAPI's default (`form`, `explode: true`: `?id=1&id=2`), per
+# parameter, as the spec says: delimited arrays, and deepObject maps.
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def _apply_query_styles(
+    query: dict[str, Any], raw: Mapping[str, Any], styles: Mapping[str, str]
+) -> None:
+    for name, style in styles.items():
+        value = query.get(name)
+        if value is None:
+            continue
+        if style == "deepObject" and isinstance(raw.get(name), Mapping):
+            del query[name]
+            for key, item in raw[name].items():
+                if item is not None:
+                    query[f"{name}[{key}]"] = encode_param(item)
+        elif style in _DELIMITERS and isinstance(value, list):
+            query[name] = _DELIMITERS[style].join(str(item) for item in value)
+
+
 _COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 
 
@@ -326,6 +347,7 @@ class FinalRequestOptions:
         cast_to: Any,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
+        query_styles: Mapping[str, str] | None = None,
         cookies: Mapping[str, Any] | None = None,
         json_body: Any = None,
         content: bytes | None = None,
@@ -362,6 +384,8 @@ class FinalRequestOptions:
         merged_query = (
             {k: encode_param(v) for k, v in query.items() if v is not None} if query else {}
         )
+        if query and query_styles:
+            _apply_query_styles(merged_query, query, query_styles)
         if extra_query:
             for key, value in extra_query.items():
                 if value is None:
