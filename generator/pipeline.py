@@ -135,7 +135,8 @@ def build_cached(
         spec_path, package_name, __version__, limits, f"{http_library.value}\0{pins.fingerprint()}"
     )
     if key is not None:
-        hit = _cache.load(key)
+        with progress.stage("cache"):
+            hit = _cache.load(key)
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
     built = build_package(spec_path, package_name, limits, progress, http_library, pins)

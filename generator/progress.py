@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-STAGES = ("load", "validate", "build", "models", "render", "format", "write")
+STAGES = ("cache", "load", "validate", "build", "models", "render", "format", "write")
 
 
 class Progress:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import importlib
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -106,3 +108,47 @@ def no_kibo_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove KIBO_* variables for one test (the client falls back to them)."""
     for name in [n for n in os.environ if n.startswith("KIBO_")]:
         monkeypatch.delenv(name)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Records each request (method, path, headers, body) and answers `{"ok": true}`."""
+
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def _record(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        type(self).seen.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": self.rfile.read(length),
+            }
+        )
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _record
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def recorder() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A second HTTP server on 127.0.0.1 (another origin than the Kibo server): its URL, and what it
+    received."""
+    seen: list[dict[str, Any]] = []
+    handler = type("Recorder", (_Recorder,), {"seen": seen})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -208,3 +208,33 @@ def test_a_colliding_or_bad_pin_is_a_located_error(tmp_path: Path, pins: str, me
     assert result.stderr.startswith(f"error: {pyproject}: [tool.kibo-codegen.pins]."), result.stderr
     assert message in result.stderr
     assert not (app / "src" / "kibo_client").exists()
+
+
+def test_stage_timings_and_quiet(tmp_path: Path) -> None:
+    """Issue 15.5: one line per stage with its time on stderr after a run; --quiet prints nothing."""
+    out = tmp_path / "out"
+    spec = tmp_path / "spec.yaml"  # bytes of its own: a build-cache miss, so every stage runs
+    spec.write_text(SPEC.read_text(encoding="utf-8") + f"# {tmp_path.name}\n", encoding="utf-8")
+    loud = run_cli("generate", str(spec), "-o", str(out))
+    assert loud.returncode == 0
+    stages = [line.split()[0] for line in loud.stderr.splitlines() if line.startswith("  ")]
+    assert {"load", "validate", "build", "models", "render", "format", "write"} <= set(stages), loud.stderr
+    assert all(line.rstrip().endswith(" s") for line in loud.stderr.splitlines() if line.startswith("  "))
+    quiet = run_cli("generate", str(spec), "-o", str(tmp_path / "quiet"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    import io
+
+    from generator.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(stream=screen)
+    with progress.stage("models"):
+        assert screen.getvalue() == "\r[#####---] models..."
+    assert screen.getvalue().endswith("\r\x1b[K  models      0.00 s\n")

@@ -3,15 +3,12 @@ over real HTTP to a recording server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import http.server
 import importlib
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -25,46 +22,6 @@ def generate(tmp_path: Path, text: str, name: str) -> ModuleType:
     spec.write_text(text, encoding="utf-8")
     assert main(["generate", str(spec), "-o", str(tmp_path / "out"), "--package-name", name, "--quiet"]) == 0
     return import_fresh(tmp_path / "out", name)
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    seen: ClassVar[list[dict[str, Any]]] = []
-
-    def _record(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        type(self).seen.append(
-            {
-                "method": self.command,
-                "path": self.path,
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-                "body": self.rfile.read(length),
-            }
-        )
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = _record
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture()
-def recorder() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    seen: list[dict[str, Any]] = []
-    handler = type("Recorder", (_Recorder,), {"seen": seen})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 # ---- 1. documents without operations -------------------------------------------------------------
