@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -214,7 +215,7 @@ def test_stage_timings_and_quiet(tmp_path: Path) -> None:
     """Issue 15.5: one line per stage with its time on stderr after a run; --quiet prints nothing."""
     out = tmp_path / "out"
     spec = tmp_path / "spec.yaml"  # bytes of its own: a build-cache miss, so every stage runs
-    spec.write_text(SPEC.read_text(encoding="utf-8") + f"# {tmp_path.name}\n", encoding="utf-8")
+    spec.write_text(SPEC.read_text(encoding="utf-8") + f"# {uuid.uuid4()}\n", encoding="utf-8")
     loud = run_cli("generate", str(spec), "-o", str(out))
     assert loud.returncode == 0
     stages = [line.split()[0] for line in loud.stderr.splitlines() if line.startswith("  ")]
