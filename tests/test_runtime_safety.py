@@ -288,3 +288,23 @@ def test_validate_responses_false_gives_the_unvalidated_model(kibo: ModuleType, 
     server.respond_next(200, ODD_TICKET, path=ANONYMOUS)
     with make_client(kibo, server, validate_responses=False) as client:
         assert client.storefront_auth_ticket.create_anonymous_shopper_auth_ticket().access_token == "a-1"
+
+
+def test_the_chained_cause_of_a_connection_error_is_redacted(kibo: ModuleType) -> None:
+    """httpx's own exception (chained as `__cause__`) is a redacted copy: the refresh token in the
+    URL appears in neither message, and nothing else is chained behind it."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "refresh-SECRET-0123456789"
+    with (
+        kibo.Client(base_url=f"http://127.0.0.1:{port}/api", access_token="app-SECRET-token", max_retries=0) as c,
+        pytest.raises(kibo.APIConnectionError) as info,
+    ):
+        c.storefront_auth_ticket.refresh_user_auth_ticket(refresh_token=token)
+    cause = info.value.__cause__
+    assert cause is not None and cause.__cause__ is None and cause.__context__ is None
+    for text in (str(info.value), str(cause), repr(cause)):
+        assert token not in text and "app-SECRET-token" not in text
