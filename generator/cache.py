@@ -138,7 +138,7 @@ def fingerprint(
         return None
     spec_bytes = text.encode("utf-8")
     digest = hashlib.sha256(f"kibo-codegen cache {FORMAT}\0{version}\0".encode())
-    digest.update(f"{Path(spec_path).name}\0{package_name}\0{options}\0{limits!r}\0".encode())
+    digest.update(f"{Path(spec_path).name}\0{package_name}\0{options}\0".encode())
     passes = os.environ.get("KIBO_CODEGEN_BLACK_PASSES", "")
     digest.update(f"{sys.version_info[:2]}\0{_tool_versions()}\0{passes}\0".encode())
     digest.update(hashlib.sha256(spec_bytes).digest())

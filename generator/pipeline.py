@@ -63,15 +63,30 @@ def _validator_warnings(spec_path: Path, limits: Limits) -> tuple[str, ...]:
 PARALLEL_VALIDATION_MIN_BYTES = 20_000
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything besides the spec and the package name that decides a build's bytes."""
+
+    limits: Limits = DEFAULT_LIMITS
+    http_library: HttpLibrary = HttpLibrary.HTTPX
+    pins: Pins = NO_PINS
+
+    def cache_text(self) -> str:
+        """For the cache key (`cache.fingerprint`)."""
+        return f"{self.limits!r}\0{self.http_library.value}\0{self.pins.fingerprint()}"
+
+
+DEFAULT_OPTIONS = BuildOptions()
+
+
 def build_package(
     spec_path: Path,
     package_name: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    options: BuildOptions = DEFAULT_OPTIONS,
     progress: Progress = QUIET,
-    http_library: HttpLibrary = HttpLibrary.HTTPX,
-    pins: Pins = NO_PINS,
 ) -> Built:
     """Build the package's files from scratch (no cache)."""
+    limits = options.limits
     from .build import build_api
     from .emit import Forked, can_fork, finish_files
     from .errors import SpecError
@@ -92,7 +107,7 @@ def build_package(
             with progress.stage("validate"):
                 validator_warnings = validate_loaded(loaded, limits)
         with progress.stage("build"):
-            api = build_api(loaded, package_name, http_library, pins)
+            api = build_api(loaded, package_name, options.http_library, options.pins)
         with progress.stage("models"):
             models_source = generate_models(api)
         with progress.stage("render"):
@@ -125,21 +140,17 @@ def build_package(
 def build_cached(
     spec_path: Path,
     package_name: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    options: BuildOptions = DEFAULT_OPTIONS,
     progress: Progress = QUIET,
-    http_library: HttpLibrary = HttpLibrary.HTTPX,
-    pins: Pins = NO_PINS,
 ) -> Built:
     """The package's files: from the cache when the inputs' fingerprint is known, else built."""
-    key = _cache.fingerprint(
-        spec_path, package_name, __version__, limits, f"{http_library.value}\0{pins.fingerprint()}"
-    )
+    key = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
     if key is not None:
         with progress.stage("cache"):
             hit = _cache.load(key)
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
-    built = build_package(spec_path, package_name, limits, progress, http_library, pins)
+    built = build_package(spec_path, package_name, options, progress)
     if key is not None:
         _cache.store(key, built)
     return built
@@ -180,9 +191,9 @@ def generate(
 ) -> Summary:
     started = time.perf_counter()
     progress = Progress(enabled=not quiet)
-    library = http_library_of(http_library)
+    options = BuildOptions(limits, http_library_of(http_library), pins)
     try:
-        built = build_cached(spec_path, package_name, limits, progress, library, pins)
+        built = build_cached(spec_path, package_name, options, progress)
         package_dir = out_dir / built.package_name
         from .diff import regeneration_lines
 
@@ -219,7 +230,7 @@ def check(
     pins: Pins = NO_PINS,
 ) -> list[str]:
     """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_cached(spec_path, package_name, limits, http_library=http_library_of(http_library), pins=pins)
+    built = build_cached(spec_path, package_name, BuildOptions(limits, http_library_of(http_library), pins))
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]
