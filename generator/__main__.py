@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .errors import SpecError
@@ -152,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
             pins=pins,
         )
         if not quiet:
-            _print_warnings(summary.warnings)
+            _print_lines(summary.warnings, sys.stderr)
             _print_lines(summary.lines())
         return 0
     if args.command == "check":
@@ -189,20 +190,15 @@ def _run(args: argparse.Namespace) -> int:
     return 2
 
 
-def _print_error(line: str) -> None:
-    """One `error:` line on stderr; spec text in it cannot move the cursor or recolour the terminal."""
-    with contextlib.suppress(OSError):
-        print(escape_controls(line), file=sys.stderr)
-
-
-def _print_warnings(warnings: Sequence[str]) -> None:
-    for warning in warnings:
-        print(escape_controls(warning), file=sys.stderr)
-
-
-def _print_lines(lines: Sequence[str]) -> None:
+def _print_lines(lines: Sequence[str], stream: TextIO | None = None) -> None:
+    """Lines on stdout (or `stream`); spec text in them cannot move the cursor or recolour the terminal."""
     for line in lines:
-        print(escape_controls(line))
+        print(escape_controls(line), file=stream or sys.stdout)
+
+
+def _print_error(line: str) -> None:
+    with contextlib.suppress(OSError):
+        _print_lines([line], sys.stderr)
 
 
 def _silence_stdout() -> None:

@@ -255,9 +255,9 @@ def recover_interrupted(target: Path) -> None:
     parent = target.parent
     if not parent.is_dir():
         return
+    candidates = [*parent.glob(f".{target.name}.new-*"), *parent.glob(f".{target.name}.old-*")]
     leftovers = sorted(
-        (p for p in parent.glob(f".{target.name}.[no][el][wd]-*") if p.is_dir() and not p.is_symlink()),
-        key=lambda p: p.stat().st_mtime,
+        (p for p in candidates if p.is_dir() and not p.is_symlink()), key=lambda p: p.stat().st_mtime
     )
     backups = [p for p in leftovers if p.name.startswith(f".{target.name}.old-")]
     if not os.path.lexists(target) and backups:
@@ -293,8 +293,8 @@ def write_atomically(files: dict[str, bytes], target: Path, *, force: bool = Fal
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        if os.path.lexists(target) and not target.is_dir():
-            target.unlink()  # --force over a file or symlink
+        if target.is_symlink() or (os.path.lexists(target) and not target.is_dir()):
+            target.unlink()  # --force over a file or a symlink (never what it points at)
         if target.is_dir() and _exchange(staging, target):
             backup = staging  # now holds the previous package
         else:
@@ -303,15 +303,12 @@ def write_atomically(files: dict[str, bytes], target: Path, *, force: bool = Fal
                 os.rmdir(backup)
                 os.replace(target, backup)
             os.replace(staging, target)
-    except OSError as exc:
+    except BaseException as exc:
         if backup is not None and backup.exists() and not target.exists():
             os.replace(backup, target)
         shutil.rmtree(staging, ignore_errors=True)
-        raise SpecError.single(str(target), f"cannot write the output: {exc.strerror or exc}") from None
-    except BaseException:
-        if backup is not None and backup.exists() and not target.exists():
-            os.replace(backup, target)
-        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):  # disk full, read-only: an error line, not a traceback
+            raise SpecError.single(str(target), f"cannot write the output: {exc.strerror or exc}") from None
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)

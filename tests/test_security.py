@@ -552,3 +552,20 @@ def test_worst_case_with_a_crashing_validator(tmp_path: Path) -> None:
     result = run_cli("generate", str(path), "-o", str(tmp_path / "out2"), "--package-name", "worst")
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     assert not (tmp_path / "out2").exists()
+
+
+def test_force_replaces_a_symlink_never_what_it_points_at(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = write_json(tmp_path / "s.json", minimal())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "mine.txt").write_text("keep", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "demo").symlink_to(elsewhere, target_is_directory=True)
+    code, err = generate(capsys, str(spec), "-o", str(tmp_path / "out"))
+    assert code == 2 and "is a symlink" in err
+    code, err = generate(capsys, str(spec), "-o", str(tmp_path / "out"), "--force")
+    assert code == 0, err
+    target = tmp_path / "out" / "demo"
+    assert not target.is_symlink() and (target / "__init__.py").is_file()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["mine.txt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["demo"]
