@@ -675,7 +675,20 @@ class _Builder:
                 if key not in _SCHEMA_KEYWORDS:
                     if _names_python_code(key):
                         warn(here, f"'{key}' would let the spec choose Python code (an import, a base class); removed")
+                    elif key == "x-propertyNames":
+                        warn(here, "'x-propertyNames' is not checked by the generated models (keys are accepted)")
                     continue  # anything else datamodel-code-generator might read is dropped too
+                if key == "type" and _lists_integer_and_number(value):
+                    # Every integer is a number: `int | float` would also refuse `minimum` and co.
+                    kept = [t for t in value if t != "integer"]
+                    out[key] = kept[0] if len(kept) == 1 else kept
+                    continue
+                if key == "const" and (value is None or not isinstance(value, (str, int))):
+                    # Only str/int/bool make a `Literal`; other values degrade to their plain type.
+                    warn(here, "a non-string, non-integer 'const' is not checked (any value of its type is accepted)")
+                    if "type" not in node:
+                        out["type"] = _json_type_of(value)
+                    continue
                 if key == "format" and value in _FORMATS_NEEDING_EXTRAS:
                     continue  # `EmailStr` needs email-validator: the package depends on httpx + pydantic only
                 if key in _UNCHECKED_KEYWORDS:
@@ -732,6 +745,21 @@ class _Builder:
                 hoisted.add(name)
         return hoisted
 
+    def _name_self_referencing_items(self, schemas: dict[str, Any]) -> None:
+        """`Tree: {type: array, items: {type: object, additionalProperties: {$ref: Tree}}}` comes out
+        of datamodel-code-generator as a bare `RootModel[list]` (mypy --strict refuses it); with the
+        item a schema of its own (`TreeItem`) both are typed."""
+        for name, schema in list(schemas.items()):
+            items = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else None
+            extra = items.get("additionalProperties") if isinstance(items, dict) else None
+            own_ref = SCHEMA_PREFIX + escape_pointer_part(name)
+            if isinstance(items, dict) and isinstance(extra, dict) and extra.get("$ref") == own_ref:
+                if items.get("properties"):
+                    continue
+                item_name = self.class_names.allocate_pascal(f"{name}Item")
+                schemas[item_name] = items
+                schema["items"] = {"$ref": SCHEMA_PREFIX + escape_pointer_part(item_name)}
+
     def models_document(self) -> dict[str, Any]:
         schemas: dict[str, Any] = {}
         # `$ref`s to string-enum schemas: properties using them are opened like inline enums.
@@ -747,6 +775,8 @@ class _Builder:
         for name, schema in self.models.items():
             schema = self.sanitise(schema, f"{self.model_pointers.get(name, '#')} (inline schema {name})")
             plain[name] = self.rewrite_refs(schema)
+        _inline_conflicting_bases(plain)
+        self._name_self_referencing_items(plain)
         hoisted = self._name_shared_inline_enums(plain)
         enum_refs = enum_refs | {SCHEMA_PREFIX + escape_pointer_part(name) for name in hoisted}
         for name, schema in plain.items():
@@ -812,6 +842,81 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def _lists_integer_and_number(value: Any) -> bool:
+    return isinstance(value, list) and "integer" in value and "number" in value
+
+
+# Keys that change a property's documentation, not its Python type.
+_ANNOTATION_KEYS = frozenset({"description", "title", "default", "example", "examples", "deprecated", "$comment"})
+
+
+def _inline_conflicting_bases(schemas: dict[str, Any]) -> None:
+    """An `allOf` that redefines a property of a `$ref`'d part with another type cannot inherit
+    from it (`class Child(Base)` with `kind: int` over `kind: str` fails `mypy --strict`). Such a
+    part is replaced by a copy of its schema, so datamodel-code-generator merges the properties
+    into one class; parts without a conflict stay base classes."""
+
+    def target(ref: Any) -> Any:
+        if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX):
+            return schemas.get(ref[len(SCHEMA_PREFIX) :].replace("~1", "/").replace("~0", "~"))
+        return None
+
+    def collected(schema: Any, key: str, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
+        """`properties` (or `required`, as a dict) of `schema` with those of its `$ref` and `allOf`."""
+        if not isinstance(schema, dict) or id(schema) in seen:
+            return {}
+        seen = seen | {id(schema)}
+        found: dict[str, Any] = {}
+        if "$ref" in schema:
+            found.update(collected(target(schema["$ref"]), key, seen))
+        for part in schema.get("allOf") or ():
+            found.update(collected(part, key, seen))
+        own = schema.get(key)
+        if isinstance(own, dict):
+            found.update(own)
+        elif isinstance(own, list):
+            found.update(dict.fromkeys(str(name) for name in own))
+        return found
+
+    def properties_of(schema: Any) -> dict[str, Any]:
+        return collected(schema, "properties")
+
+    def shape(prop: Any) -> Any:
+        return {k: v for k, v in prop.items() if k not in _ANNOTATION_KEYS} if isinstance(prop, dict) else prop
+
+    for schema in schemas.values():
+        parts = schema.get("allOf") if isinstance(schema, dict) else None
+        if not isinstance(parts, list):
+            continue
+        for index, part in enumerate(parts):
+            if not (isinstance(part, dict) and "$ref" in part and isinstance(target(part["$ref"]), dict)):
+                continue
+            inherited = properties_of(part)
+            redefined = {}
+            for other in parts[:index] + parts[index + 1 :]:
+                redefined.update(properties_of(other))
+            if isinstance(schema.get("properties"), dict):
+                redefined.update(schema["properties"])
+            overridden = {
+                name for name, prop in redefined.items() if name in inherited and shape(inherited[name]) != shape(prop)
+            }
+            if overridden:  # the later definition wins, as in a subclass
+                kept = {name: prop for name, prop in inherited.items() if name not in overridden}
+                flat: dict[str, Any] = {"type": "object", "properties": copy.deepcopy(kept)}
+                required = list(collected(part, "required"))
+                if required:
+                    flat["required"] = required
+                parts[index] = flat
+
+
+def _json_type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return "number"
+    return "object" if isinstance(value, dict) else "array"
+
+
 def _default_fits(schema: Mapping[str, Any], default: Any) -> bool:
     type_ = schema.get("type")
     types = type_ if isinstance(type_, list) else [type_]
@@ -850,6 +955,8 @@ def _open_enums(schema: Any, enum_refs: frozenset[str] = frozenset()) -> Any:
         out["properties"] = {
             name: _open_property(prop, enum_refs) for name, prop in properties.items()
         }
+    if isinstance(out.get("allOf"), list):
+        out["allOf"] = [_open_enums(part, enum_refs) for part in out["allOf"]]
     return out
 
 

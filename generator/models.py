@@ -39,6 +39,7 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
         "use_serialization_alias": True,
         "use_default_kwarg": True,  # Field(default=None): checkers see the field as optional
         "use_subclass_enum": True,  # `class Status(str, Enum)`: members equal their values
+        "set_default_enum_member": True,  # `= Latest.INTEGER_0`, not `= 0`: mypy checks the default
         "use_standard_collections": True,
         "use_union_operator": True,
         "use_schema_description": True,
@@ -49,7 +50,7 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
         # Field(repr=False) for secrets, Field(union_mode="left_to_right") for opened enums: set by build.py.
         "field_extra_keys": {"repr", "union_mode"},
         "formatters": [],  # black runs once, in emit.py
-        "keep_model_order": True,
+        "keep_model_order": False,  # dependencies first: a default `= Latest.X` needs Latest defined
         "field_constraints": True,  # constraints in Field(...), not constr(): mypy --strict accepts it
         "capitalise_enum_members": True,
     }

@@ -134,6 +134,78 @@ def test_email_format_needs_no_email_validator(tmp_path: Path) -> None:
 
 
 
+# ---- 6. models that import and type-check --------------------------------------------------------
+
+MODELS = """
+openapi: 3.1.0
+info: {title: shapes, version: "1"}
+paths: {}
+components:
+  schemas:
+    Base:
+      type: object
+      properties:
+        kind: {type: string}
+        size: {type: integer}
+    Sized:
+      type: object
+      properties:
+        size: {type: integer, description: same shape, other words}
+    Child:
+      allOf:
+        - $ref: "#/components/schemas/Base"
+        - $ref: "#/components/schemas/Sized"
+        - type: object
+          properties:
+            kind: {type: integer}
+            latest: {$ref: "#/components/schemas/Latest"}
+            amount: {type: [integer, number], minimum: 0}
+            ratio: {const: 1.5}
+            settings: {const: {enabled: true}}
+            one: {const: 1}
+            labels:
+              type: object
+              x-propertyNames: {pattern: "^[a-z]+$"}
+              additionalProperties: {type: string}
+    Latest:
+      type: integer
+      enum: [0, 1]
+      default: 0
+"""
+
+
+def test_models_of_awkward_schemas_load_validate_and_type_check(tmp_path: Path) -> None:
+    spec = tmp_path / "shapes.yaml"
+    spec.write_text(MODELS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr
+    assert "Child/allOf/2/properties/ratio/const: a non-string, non-integer 'const' is not checked" in warnings
+    assert "properties/labels/x-propertyNames: 'x-propertyNames' is not checked" in warnings
+    import_fresh(tmp_path / "out", "shapes")
+    models = importlib.import_module("shapes.models")
+    # allOf redefining `kind` with another type: the conflicting part is merged, not inherited
+    # (mypy refuses an override of another type); the part without a conflict stays a base.
+    assert not issubclass(models.Child, models.Base) and issubclass(models.Child, models.Sized)
+    child = models.Child.model_validate({"kind": 3, "size": 2, "amount": 2.5, "ratio": 7.0, "one": 1})
+    assert (child.kind, child.size, child.amount, child.ratio) == (3, 2, 2.5, 7.0)
+    assert child.latest is models.Latest.INTEGER_0  # the enum's default is a member, not a raw 0
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        models.Child.model_validate({"amount": -1})
+    with pytest.raises(ValueError, match="one"):
+        models.Child.model_validate({"one": 2})
+    assert models.Child.model_validate({"labels": {"Upper": "x"}}).labels == {"Upper": "x"}
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"),
+         "shapes"],
+        cwd=tmp_path / "out", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout[-3000:]
+
+
 # ---- 4. request bodies, each kind as its media type asks ------------------------------------------
 
 BODIES = """

@@ -11,63 +11,38 @@ from pydantic import AliasChoices, Field
 from ._models import Model, RequestModel
 
 
-class AdditionalErrorData(Model):
+class CurrencyAmount(Model):
     """
-    A name/value detail of an error.
+    The currency code and amount of an order listed in the order history of a customer account. Currently, only USD is supported.
     """
 
+    currency_code: str | None = Field(
+        default=None,
+        serialization_alias="currencyCode",
+        validation_alias=AliasChoices("currencyCode", "currency_code"),
+    )
+    """
+    Currency code for the amount of the order. Currently, only "USD" is supported.
+    """
+    amount: float | None = None
+    """
+    Total amount of the order. Currently, only US dollar amounts are supported.
+    """
+
+
+class ContactType(Model):
     name: str | None = None
-    value: str | None = None
-
-
-class AdminUserAuditInfo(Model):
-    update_date: datetime | None = Field(
+    is_primary: bool | None = Field(
         default=None,
-        serialization_alias="updateDate",
-        validation_alias=AliasChoices("updateDate", "update_date"),
-    )
-    create_date: datetime | None = Field(
-        default=None,
-        serialization_alias="createDate",
-        validation_alias=AliasChoices("createDate", "create_date"),
-    )
-    update_by: str | None = Field(
-        default=None,
-        serialization_alias="updateBy",
-        validation_alias=AliasChoices("updateBy", "update_by"),
-    )
-    create_by: str | None = Field(
-        default=None,
-        serialization_alias="createBy",
-        validation_alias=AliasChoices("createBy", "create_by"),
+        serialization_alias="isPrimary",
+        validation_alias=AliasChoices("isPrimary", "is_primary"),
     )
 
 
-class CartAuthTicketRequest(RequestModel):
-    cart_id: str | None = Field(
-        default=None,
-        serialization_alias="cartId",
-        validation_alias=AliasChoices("cartId", "cart_id"),
-    )
-    """
-    Cart Id of the user
-    """
-    account_id: int | None = Field(
-        default=None,
-        serialization_alias="accountId",
-        validation_alias=AliasChoices("accountId", "account_id"),
-    )
-    """
-    Account Id of the user.
-    """
-    user_id: str | None = Field(
-        default=None,
-        serialization_alias="userId",
-        validation_alias=AliasChoices("userId", "user_id"),
-    )
-    """
-    User Id of the user.
-    """
+class CommerceRuntimePhone(Model):
+    home: str | None = None
+    mobile: str | None = None
+    work: str | None = None
 
 
 class CommerceRuntimeAddress(Model):
@@ -107,10 +82,216 @@ class CommerceRuntimeAddress(Model):
     )
 
 
-class CommerceRuntimePhone(Model):
-    home: str | None = None
-    mobile: str | None = None
-    work: str | None = None
+class AdminUserAuditInfo(Model):
+    update_date: datetime | None = Field(
+        default=None,
+        serialization_alias="updateDate",
+        validation_alias=AliasChoices("updateDate", "update_date"),
+    )
+    create_date: datetime | None = Field(
+        default=None,
+        serialization_alias="createDate",
+        validation_alias=AliasChoices("createDate", "create_date"),
+    )
+    update_by: str | None = Field(
+        default=None,
+        serialization_alias="updateBy",
+        validation_alias=AliasChoices("updateBy", "update_by"),
+    )
+    create_by: str | None = Field(
+        default=None,
+        serialization_alias="createBy",
+        validation_alias=AliasChoices("createBy", "create_by"),
+    )
+
+
+class CustomerUserAuthInfo(RequestModel):
+    """
+    A shopper's credentials for Create User Auth Ticket.
+    """
+
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    account_id: int | None = Field(
+        default=None,
+        serialization_alias="accountId",
+        validation_alias=AliasChoices("accountId", "account_id"),
+    )
+    """
+    Account Id specifies the account for which the user requests an authentication token.
+    """
+    fingerprint: str | None = None
+    """
+    Specifies the fingerprint of the user for two-factor authentication.
+    """
+    region: str | None = None
+    """
+    Specifies the region of the user for two-factor authentication.
+    """
+
+
+class CartAuthTicketRequest(RequestModel):
+    cart_id: str | None = Field(
+        default=None,
+        serialization_alias="cartId",
+        validation_alias=AliasChoices("cartId", "cart_id"),
+    )
+    """
+    Cart Id of the user
+    """
+    account_id: int | None = Field(
+        default=None,
+        serialization_alias="accountId",
+        validation_alias=AliasChoices("accountId", "account_id"),
+    )
+    """
+    Account Id of the user.
+    """
+    user_id: str | None = Field(
+        default=None,
+        serialization_alias="userId",
+        validation_alias=AliasChoices("userId", "user_id"),
+    )
+    """
+    User Id of the user.
+    """
+
+
+class TwoFactorAuthRequest(RequestModel):
+    """
+    The second step of a two-factor login.
+    """
+
+    user_id: str = Field(
+        ..., serialization_alias="userId", validation_alias=AliasChoices("userId", "user_id")
+    )
+    """
+    The user id returned by the first login step (the ticket with `requires2FA`).
+    """
+    otp_code: str = Field(
+        ...,
+        repr=False,
+        serialization_alias="otpCode",
+        validation_alias=AliasChoices("otpCode", "otp_code"),
+    )
+    """
+    The 6-digit code emailed to the shopper.
+    """
+
+
+class OtpRequest(RequestModel):
+    """
+    Asks for a one-time password to be emailed to a shopper.
+    """
+
+    email: str
+    """
+    The shopper's email address.
+    """
+
+
+class OtpAuthRequest(RequestModel):
+    """
+    Logs a shopper in with an emailed one-time password.
+    """
+
+    email: str
+    """
+    The shopper's email address.
+    """
+    otp_code: str = Field(
+        ...,
+        repr=False,
+        serialization_alias="otpCode",
+        validation_alias=AliasChoices("otpCode", "otp_code"),
+    )
+    """
+    The 6-digit code emailed to the shopper.
+    """
+    region: str | None = None
+    """
+    Specifies the region of the user for two-factor authentication.
+    """
+    fingerprint: str | None = None
+    """
+    Specifies the fingerprint of the user for two-factor authentication.
+    """
+
+
+class GrantType(str, Enum):
+    """
+    The OAuth grant type.
+    """
+
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+class OAuthAuthenticationRequest(RequestModel):
+    """
+    OAuth client-credentials request for an application token.
+    """
+
+    client_id: str
+    """
+    The application key (client id) of the application.
+    """
+    client_secret: str = Field(..., repr=False)
+    """
+    The shared secret of the application.
+    """
+    grant_type: GrantType | str = Field(..., union_mode="left_to_right")
+    """
+    The OAuth grant type.
+    """
+
+
+class OAuthAccessTokenResponse(Model):
+    """
+    The application's OAuth access token.
+    """
+
+    access_token: str | None = Field(default=None, repr=False)
+    """
+    The application token; send it as `Authorization: Bearer <access_token>`.
+    """
+    token_type: str | None = None
+    """
+    The token type (bearer).
+    """
+    expires_in: int | None = None
+    """
+    Lifetime of the access token in seconds.
+    """
+    refresh_token: str | None = Field(default=None, repr=False)
+
+
+class AdditionalErrorData(Model):
+    """
+    A name/value detail of an error.
+    """
+
+    name: str | None = None
+    value: str | None = None
+
+
+class ExceptionDetail(Model):
+    """
+    The server-side exception behind an error (present on some environments only).
+    """
+
+    type: str | None = None
+    message: str | None = None
+    source: str | None = None
+    stack_trace: str | None = Field(
+        default=None,
+        serialization_alias="stackTrace",
+        validation_alias=AliasChoices("stackTrace", "stack_trace"),
+    )
+    inner_exception: ExceptionDetail | None = Field(
+        default=None,
+        serialization_alias="innerException",
+        validation_alias=AliasChoices("innerException", "inner_exception"),
+    )
 
 
 class CommerceSummary(Model):
@@ -157,32 +338,150 @@ class CommerceSummary(Model):
     """
 
 
-class ContactType(Model):
+class CustomerContact(Model):
+    """
+    CustomerContact information for a customer account including the name, company, phone numbers, email addresses, and billing and shipping addresses (if supplied).
+    """
+
+    account_id: int | None = Field(
+        default=None,
+        serialization_alias="accountId",
+        validation_alias=AliasChoices("accountId", "account_id"),
+    )
+    types: list[ContactType] | None = None
+    audit_info: AdminUserAuditInfo | None = Field(
+        default=None,
+        serialization_alias="auditInfo",
+        validation_alias=AliasChoices("auditInfo", "audit_info"),
+    )
+    fax_number: str | None = Field(
+        default=None,
+        serialization_alias="faxNumber",
+        validation_alias=AliasChoices("faxNumber", "fax_number"),
+    )
+    label: str | None = None
+    id: int | None = None
+    email: str | None = None
+    first_name: str | None = Field(
+        default=None,
+        serialization_alias="firstName",
+        validation_alias=AliasChoices("firstName", "first_name"),
+    )
+    middle_name_or_initial: str | None = Field(
+        default=None,
+        serialization_alias="middleNameOrInitial",
+        validation_alias=AliasChoices("middleNameOrInitial", "middle_name_or_initial"),
+    )
+    last_name_or_surname: str | None = Field(
+        default=None,
+        serialization_alias="lastNameOrSurname",
+        validation_alias=AliasChoices("lastNameOrSurname", "last_name_or_surname"),
+    )
+    company_or_organization: str | None = Field(
+        default=None,
+        serialization_alias="companyOrOrganization",
+        validation_alias=AliasChoices("companyOrOrganization", "company_or_organization"),
+    )
+    phone_numbers: CommerceRuntimePhone | None = Field(
+        default=None,
+        serialization_alias="phoneNumbers",
+        validation_alias=AliasChoices("phoneNumbers", "phone_numbers"),
+    )
+    address: CommerceRuntimeAddress | None = None
+
+
+class CustomerNote(Model):
+    """
+    Note added to the customer account. Merchants can add internal notes, for example, to keep track of a customer's interests or complaints.
+    """
+
+    id: int | None = None
+    """
+    Unique identifier of the note.
+    """
+    content: str | None = None
+    """
+    Content of the note that the merchant added.
+    """
+    audit_info: AdminUserAuditInfo | None = Field(
+        default=None,
+        serialization_alias="auditInfo",
+        validation_alias=AliasChoices("auditInfo", "audit_info"),
+    )
+
+
+class CustomerAttribute(Model):
+    audit_info: AdminUserAuditInfo | None = Field(
+        default=None,
+        serialization_alias="auditInfo",
+        validation_alias=AliasChoices("auditInfo", "audit_info"),
+    )
+    fully_qualified_name: str | None = Field(
+        default=None,
+        serialization_alias="fullyQualifiedName",
+        validation_alias=AliasChoices("fullyQualifiedName", "fully_qualified_name"),
+    )
+    attribute_definition_id: int | None = Field(
+        default=None,
+        serialization_alias="attributeDefinitionId",
+        validation_alias=AliasChoices("attributeDefinitionId", "attribute_definition_id"),
+    )
+    values: list[Any] | None = None
+
+
+class CustomerCustomerSegment(Model):
+    """
+    A customer segment.
+    """
+
+    id: int | None = None
+    """
+    Unique identifier of the customer segment.
+    """
+    code: str | None = None
+    """
+    Unique identifier of the customer segment.
+    """
     name: str | None = None
-    is_primary: bool | None = Field(
+    """
+    Name of the customer segment.
+    """
+    description: str | None = None
+    """
+    Description of the customer segment.
+    """
+    audit_info: AdminUserAuditInfo | None = Field(
         default=None,
-        serialization_alias="isPrimary",
-        validation_alias=AliasChoices("isPrimary", "is_primary"),
+        serialization_alias="auditInfo",
+        validation_alias=AliasChoices("auditInfo", "audit_info"),
     )
 
 
-class CurrencyAmount(Model):
+class KiboErrorItem(Model):
     """
-    The currency code and amount of an order listed in the order history of a customer account. Currently, only USD is supported.
+    One error within a KiboError.
     """
 
-    currency_code: str | None = Field(
+    name: str | None = None
+    """
+    The field or entity the error is about.
+    """
+    error_code: str | None = Field(
         default=None,
-        serialization_alias="currencyCode",
-        validation_alias=AliasChoices("currencyCode", "currency_code"),
+        serialization_alias="errorCode",
+        validation_alias=AliasChoices("errorCode", "error_code"),
     )
-    """
-    Currency code for the amount of the order. Currently, only "USD" is supported.
-    """
-    amount: float | None = None
-    """
-    Total amount of the order. Currently, only US dollar amounts are supported.
-    """
+    message: str | None = None
+    application_name: str | None = Field(
+        default=None,
+        serialization_alias="applicationName",
+        validation_alias=AliasChoices("applicationName", "application_name"),
+    )
+    additional_error_data: list[AdditionalErrorData] | None = Field(
+        default=None,
+        serialization_alias="additionalErrorData",
+        validation_alias=AliasChoices("additionalErrorData", "additional_error_data"),
+    )
 
 
 class CustomerAccount(Model):
@@ -368,23 +667,56 @@ class CustomerAccount(Model):
     """
 
 
-class CustomerAttribute(Model):
-    audit_info: AdminUserAuditInfo | None = Field(
+class KiboError(Model):
+    """
+    The error body Kibo returns with 4xx and 5xx responses.
+    """
+
+    message: str | None = None
+    """
+    Human-readable description of the error.
+    """
+    error_code: str | None = Field(
         default=None,
-        serialization_alias="auditInfo",
-        validation_alias=AliasChoices("auditInfo", "audit_info"),
+        serialization_alias="errorCode",
+        validation_alias=AliasChoices("errorCode", "error_code"),
     )
-    fully_qualified_name: str | None = Field(
+    """
+    Kibo's error code, e.g. ITEM_NOT_FOUND or VALIDATION_CONFLICT.
+    """
+    application_name: str | None = Field(
         default=None,
-        serialization_alias="fullyQualifiedName",
-        validation_alias=AliasChoices("fullyQualifiedName", "fully_qualified_name"),
+        serialization_alias="applicationName",
+        validation_alias=AliasChoices("applicationName", "application_name"),
     )
-    attribute_definition_id: int | None = Field(
+    """
+    The Kibo service that raised the error.
+    """
+    correlation_id: str | None = Field(
         default=None,
-        serialization_alias="attributeDefinitionId",
-        validation_alias=AliasChoices("attributeDefinitionId", "attribute_definition_id"),
+        serialization_alias="correlationId",
+        validation_alias=AliasChoices("correlationId", "correlation_id"),
     )
-    values: list[Any] | None = None
+    """
+    Identifier of the request, for Kibo support.
+    """
+    items: list[KiboErrorItem] | None = None
+    """
+    Individual errors, e.g. one per invalid field.
+    """
+    additional_error_data: list[AdditionalErrorData] | None = Field(
+        default=None,
+        serialization_alias="additionalErrorData",
+        validation_alias=AliasChoices("additionalErrorData", "additional_error_data"),
+    )
+    """
+    Extra name/value details about the error.
+    """
+    exception_detail: ExceptionDetail | None = Field(
+        default=None,
+        serialization_alias="exceptionDetail",
+        validation_alias=AliasChoices("exceptionDetail", "exception_detail"),
+    )
 
 
 class CustomerAuthTicket(Model):
@@ -455,338 +787,6 @@ class CustomerAuthTicket(Model):
     )
     """
     If true, the login is not complete: request a code (Request Two Factor Code) and submit it with Two Factor Auth to receive the full ticket.
-    """
-
-
-class CustomerContact(Model):
-    """
-    CustomerContact information for a customer account including the name, company, phone numbers, email addresses, and billing and shipping addresses (if supplied).
-    """
-
-    account_id: int | None = Field(
-        default=None,
-        serialization_alias="accountId",
-        validation_alias=AliasChoices("accountId", "account_id"),
-    )
-    types: list[ContactType] | None = None
-    audit_info: AdminUserAuditInfo | None = Field(
-        default=None,
-        serialization_alias="auditInfo",
-        validation_alias=AliasChoices("auditInfo", "audit_info"),
-    )
-    fax_number: str | None = Field(
-        default=None,
-        serialization_alias="faxNumber",
-        validation_alias=AliasChoices("faxNumber", "fax_number"),
-    )
-    label: str | None = None
-    id: int | None = None
-    email: str | None = None
-    first_name: str | None = Field(
-        default=None,
-        serialization_alias="firstName",
-        validation_alias=AliasChoices("firstName", "first_name"),
-    )
-    middle_name_or_initial: str | None = Field(
-        default=None,
-        serialization_alias="middleNameOrInitial",
-        validation_alias=AliasChoices("middleNameOrInitial", "middle_name_or_initial"),
-    )
-    last_name_or_surname: str | None = Field(
-        default=None,
-        serialization_alias="lastNameOrSurname",
-        validation_alias=AliasChoices("lastNameOrSurname", "last_name_or_surname"),
-    )
-    company_or_organization: str | None = Field(
-        default=None,
-        serialization_alias="companyOrOrganization",
-        validation_alias=AliasChoices("companyOrOrganization", "company_or_organization"),
-    )
-    phone_numbers: CommerceRuntimePhone | None = Field(
-        default=None,
-        serialization_alias="phoneNumbers",
-        validation_alias=AliasChoices("phoneNumbers", "phone_numbers"),
-    )
-    address: CommerceRuntimeAddress | None = None
-
-
-class CustomerCustomerSegment(Model):
-    """
-    A customer segment.
-    """
-
-    id: int | None = None
-    """
-    Unique identifier of the customer segment.
-    """
-    code: str | None = None
-    """
-    Unique identifier of the customer segment.
-    """
-    name: str | None = None
-    """
-    Name of the customer segment.
-    """
-    description: str | None = None
-    """
-    Description of the customer segment.
-    """
-    audit_info: AdminUserAuditInfo | None = Field(
-        default=None,
-        serialization_alias="auditInfo",
-        validation_alias=AliasChoices("auditInfo", "audit_info"),
-    )
-
-
-class CustomerNote(Model):
-    """
-    Note added to the customer account. Merchants can add internal notes, for example, to keep track of a customer's interests or complaints.
-    """
-
-    id: int | None = None
-    """
-    Unique identifier of the note.
-    """
-    content: str | None = None
-    """
-    Content of the note that the merchant added.
-    """
-    audit_info: AdminUserAuditInfo | None = Field(
-        default=None,
-        serialization_alias="auditInfo",
-        validation_alias=AliasChoices("auditInfo", "audit_info"),
-    )
-
-
-class CustomerUserAuthInfo(RequestModel):
-    """
-    A shopper's credentials for Create User Auth Ticket.
-    """
-
-    username: str | None = None
-    password: str | None = Field(default=None, repr=False)
-    account_id: int | None = Field(
-        default=None,
-        serialization_alias="accountId",
-        validation_alias=AliasChoices("accountId", "account_id"),
-    )
-    """
-    Account Id specifies the account for which the user requests an authentication token.
-    """
-    fingerprint: str | None = None
-    """
-    Specifies the fingerprint of the user for two-factor authentication.
-    """
-    region: str | None = None
-    """
-    Specifies the region of the user for two-factor authentication.
-    """
-
-
-class ExceptionDetail(Model):
-    """
-    The server-side exception behind an error (present on some environments only).
-    """
-
-    type: str | None = None
-    message: str | None = None
-    source: str | None = None
-    stack_trace: str | None = Field(
-        default=None,
-        serialization_alias="stackTrace",
-        validation_alias=AliasChoices("stackTrace", "stack_trace"),
-    )
-    inner_exception: ExceptionDetail | None = Field(
-        default=None,
-        serialization_alias="innerException",
-        validation_alias=AliasChoices("innerException", "inner_exception"),
-    )
-
-
-class GrantType(str, Enum):
-    """
-    The OAuth grant type.
-    """
-
-    CLIENT_CREDENTIALS = "client_credentials"
-
-
-class KiboError(Model):
-    """
-    The error body Kibo returns with 4xx and 5xx responses.
-    """
-
-    message: str | None = None
-    """
-    Human-readable description of the error.
-    """
-    error_code: str | None = Field(
-        default=None,
-        serialization_alias="errorCode",
-        validation_alias=AliasChoices("errorCode", "error_code"),
-    )
-    """
-    Kibo's error code, e.g. ITEM_NOT_FOUND or VALIDATION_CONFLICT.
-    """
-    application_name: str | None = Field(
-        default=None,
-        serialization_alias="applicationName",
-        validation_alias=AliasChoices("applicationName", "application_name"),
-    )
-    """
-    The Kibo service that raised the error.
-    """
-    correlation_id: str | None = Field(
-        default=None,
-        serialization_alias="correlationId",
-        validation_alias=AliasChoices("correlationId", "correlation_id"),
-    )
-    """
-    Identifier of the request, for Kibo support.
-    """
-    items: list[KiboErrorItem] | None = None
-    """
-    Individual errors, e.g. one per invalid field.
-    """
-    additional_error_data: list[AdditionalErrorData] | None = Field(
-        default=None,
-        serialization_alias="additionalErrorData",
-        validation_alias=AliasChoices("additionalErrorData", "additional_error_data"),
-    )
-    """
-    Extra name/value details about the error.
-    """
-    exception_detail: ExceptionDetail | None = Field(
-        default=None,
-        serialization_alias="exceptionDetail",
-        validation_alias=AliasChoices("exceptionDetail", "exception_detail"),
-    )
-
-
-class KiboErrorItem(Model):
-    """
-    One error within a KiboError.
-    """
-
-    name: str | None = None
-    """
-    The field or entity the error is about.
-    """
-    error_code: str | None = Field(
-        default=None,
-        serialization_alias="errorCode",
-        validation_alias=AliasChoices("errorCode", "error_code"),
-    )
-    message: str | None = None
-    application_name: str | None = Field(
-        default=None,
-        serialization_alias="applicationName",
-        validation_alias=AliasChoices("applicationName", "application_name"),
-    )
-    additional_error_data: list[AdditionalErrorData] | None = Field(
-        default=None,
-        serialization_alias="additionalErrorData",
-        validation_alias=AliasChoices("additionalErrorData", "additional_error_data"),
-    )
-
-
-class OAuthAccessTokenResponse(Model):
-    """
-    The application's OAuth access token.
-    """
-
-    access_token: str | None = Field(default=None, repr=False)
-    """
-    The application token; send it as `Authorization: Bearer <access_token>`.
-    """
-    token_type: str | None = None
-    """
-    The token type (bearer).
-    """
-    expires_in: int | None = None
-    """
-    Lifetime of the access token in seconds.
-    """
-    refresh_token: str | None = Field(default=None, repr=False)
-
-
-class OAuthAuthenticationRequest(RequestModel):
-    """
-    OAuth client-credentials request for an application token.
-    """
-
-    client_id: str
-    """
-    The application key (client id) of the application.
-    """
-    client_secret: str = Field(..., repr=False)
-    """
-    The shared secret of the application.
-    """
-    grant_type: GrantType | str = Field(..., union_mode="left_to_right")
-    """
-    The OAuth grant type.
-    """
-
-
-class OtpAuthRequest(RequestModel):
-    """
-    Logs a shopper in with an emailed one-time password.
-    """
-
-    email: str
-    """
-    The shopper's email address.
-    """
-    otp_code: str = Field(
-        ...,
-        repr=False,
-        serialization_alias="otpCode",
-        validation_alias=AliasChoices("otpCode", "otp_code"),
-    )
-    """
-    The 6-digit code emailed to the shopper.
-    """
-    region: str | None = None
-    """
-    Specifies the region of the user for two-factor authentication.
-    """
-    fingerprint: str | None = None
-    """
-    Specifies the fingerprint of the user for two-factor authentication.
-    """
-
-
-class OtpRequest(RequestModel):
-    """
-    Asks for a one-time password to be emailed to a shopper.
-    """
-
-    email: str
-    """
-    The shopper's email address.
-    """
-
-
-class TwoFactorAuthRequest(RequestModel):
-    """
-    The second step of a two-factor login.
-    """
-
-    user_id: str = Field(
-        ..., serialization_alias="userId", validation_alias=AliasChoices("userId", "user_id")
-    )
-    """
-    The user id returned by the first login step (the ticket with `requires2FA`).
-    """
-    otp_code: str = Field(
-        ...,
-        repr=False,
-        serialization_alias="otpCode",
-        validation_alias=AliasChoices("otpCode", "otp_code"),
-    )
-    """
-    The 6-digit code emailed to the shopper.
     """
 
 

@@ -10,6 +10,11 @@ from pydantic import AliasChoices, Field
 from ._models import Model
 
 
+class Kind(str, Enum):
+    PHYSICAL = "physical"
+    DIGITAL = "digital"
+
+
 class CartItem(Model):
     sku: str
     """
@@ -25,11 +30,6 @@ class CartItem(Model):
     class_: str | None = Field(
         default=None, serialization_alias="class", validation_alias=AliasChoices("class", "class_")
     )
-
-
-class Kind(str, Enum):
-    PHYSICAL = "physical"
-    DIGITAL = "digital"
 
 
 class Problem(Model):
