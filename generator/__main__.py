@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
     diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 on a breaking change")
     diff.add_argument("--package-name", help="for both sides (default: from NEW_SPEC's info.title)")
+    diff.add_argument(
+        "--drop-deprecated", action="store_true", help="as if regenerated with --drop-deprecated (no aliases)"
+    )
     _add_limit_options(diff)
     return parser
 
@@ -88,6 +91,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print nothing but errors"
+    )
+    parser.add_argument(
+        "--drop-deprecated",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="remove the deprecated aliases that keep renamed names working (a breaking change)",
     )
     _add_limit_options(parser)
 
@@ -151,6 +160,7 @@ def _run(args: argparse.Namespace) -> int:
             quiet=quiet,
             http_library=library,
             pins=pins,
+            drop_deprecated=bool(getattr(args, "drop_deprecated", False)),
         )
         if not quiet:
             _print_lines(summary.warnings, sys.stderr)
@@ -181,7 +191,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "diff":
         from .diff import diff_specs
 
-        report = diff_specs(args.old_spec, args.new_spec, args.package_name, limits=limits)
+        report = diff_specs(
+            args.old_spec, args.new_spec, args.package_name, limits=limits, drop_deprecated=args.drop_deprecated
+        )
         if args.format == "json":
             print(report.to_json(), end="")
         else:

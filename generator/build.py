@@ -88,6 +88,7 @@ RESERVED_CLASS_NAMES = frozenset(
         *("PositiveInt", "NegativeInt", "PositiveFloat", "NegativeFloat", "Mapping", "TYPE_CHECKING"),
         *("AsyncAPIResource", "SyncAPIResource", "FinalRequestOptions", "Headers", "Query"),
         *("TimeoutTypes", "ServerTemplate", "ServerVariable", "Client", "AsyncClient", "ErrorModel"),
+        *("TypeAlias",),  # the deprecated-names section of models.py
     }
 )
 
@@ -362,6 +363,7 @@ class _Builder:
                     description=_text(spec.get("description")),
                     secret=is_secret(wire),
                     query_style=_query_style(location, spec, self.warnings, self.where([*parts, index])),
+                    deprecated=spec.get("deprecated") is True,
                 )
             )
         return tuple(result)

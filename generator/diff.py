@@ -9,6 +9,7 @@ parameter, a new response field — models keep unknown fields anyway — a new 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
 from .limits import DEFAULT_LIMITS, Limits
+from .renames import find_renames, recorded_aliases
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
 
 K = TypeVar("K", str, tuple[str, str])
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from .load import LoadedSpec
 
 FORMAT_VERSION = 1
-_GROUP_RANK = {"package": 0, "client": 1, "model": 2, "servers": 3, "security": 4}
+_GROUP_RANK = {"package": 0, "client": 1, "model": 2, "servers": 3, "security": 4, "deprecated": 5}
 
 
 @dataclass(frozen=True, order=True)
@@ -37,9 +39,16 @@ class Change:
     breaking: bool
     message: str
 
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of this change (the same change in another run, or another report, has it)."""
+        text = "\0".join((self.group, self.subject, self.kind, self.message))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "breaking": self.breaking,
+            "fingerprint": self.fingerprint,
             "group": self.group,
             "kind": self.kind,
             "message": self.message,
@@ -63,16 +72,17 @@ class Report:
 
     @property
     def bump(self) -> str:
-        """Semantic-version bump for the vendored package: major / minor / patch."""
+        """Semantic-version bump for the vendored package: major / minor / patch, or none."""
         if self.breaking:
             return "major"
-        if any(c.kind == "added" for c in self.changes):
-            return "minor"
-        return "patch"
+        if any(c.kind in ("added", "renamed") for c in self.changes):
+            return "minor"  # a rename adds a name (the old one stays, deprecated)
+        return "patch" if self.changes else "none"
 
     @property
     def suggested_version(self) -> str:
-        return bump_version(str(self.old.get("package_version") or "0.0.0"), self.bump)
+        version = str(self.old.get("package_version") or "0.0.0")
+        return version if self.bump == "none" else bump_version(version, self.bump)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -210,13 +220,45 @@ def _order(change: Change) -> tuple[int, str, str, str, str]:
 def compare(old: Surface, new: Surface) -> Report:
     """Every change from `old` to `new`, ordered: client, resources, models, servers, security."""
     changes: list[Change] = []
+    # A model renamed without a change of shape is one change (reported under its old name);
+    # the annotations naming it are not changed types.
+    old = _with_renamed_types(old, find_renames(old, new).models)
     changes += _client(old, new)
     changes += _operations(old, new)
     changes += _models(old, new)
     changes += _servers(old.get("servers") or [], new.get("servers") or [])
     changes += _security(old, new)
+    changes += _dropped_aliases(old, new)
     ordered = sorted(set(changes), key=_order)
     return Report(old=_meta(old), new=_meta(new), changes=tuple(ordered))
+
+
+def _with_renamed_types(surface: Surface, renames: Mapping[str, str]) -> Surface:
+    """`surface` with every annotation (`type`, `returns`, `errors`) naming models by `renames`."""
+    if not renames:
+        return surface
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b")
+
+    def rename(text: Any) -> Any:
+        return pattern.sub(lambda match: renames[match.group(1)], text) if isinstance(text, str) else text
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("type", "returns"):
+                out[key] = rename(value)
+            elif key == "errors" and isinstance(value, dict):
+                out[key] = {status: rename(annotation) for status, annotation in value.items()}
+            else:
+                out[key] = walk(value)
+        return out
+
+    result: Surface = walk(surface)
+    return result
 
 
 def _meta(surface: Surface) -> dict[str, Any]:
@@ -254,8 +296,13 @@ def _all_operations(surface: Surface) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+_KEPT = "old name kept as a deprecated alias"
+
+
 def _operations(old: Surface, new: Surface) -> list[Change]:
     changes: list[Change] = []
+    kept = recorded_aliases(new)
+    kept_methods = {(alias.host, alias.name) for alias in kept.methods}
     old_resources: dict[str, Any] = old.get("resources") or {}
     new_resources: dict[str, Any] = new.get("resources") or {}
     for name in sorted(set(old_resources) | set(new_resources)):
@@ -264,6 +311,9 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
             out.compatible(
                 f"client.{name}", "added", f"new resource ({new_resources[name]['class']})"
             )
+        elif name in kept.resources:
+            text = f"renamed `client.{name}` → `client.{kept.resources[name]}`; {_KEPT}"
+            out.compatible(f"client.{name}", "renamed", text)
         elif name not in new_resources:
             out.breaking(f"client.{name}", "removed", "resource removed")
         elif old_resources[name]["class"] != new_resources[name]["class"]:
@@ -286,7 +336,10 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
         out.breaking(f"{name}()", "removed", f"method removed ({op['method']} {op['path']})")
         changes += out.items
     for old_key, new_key in pairs:
-        changes += _operation(old_key, old_ops[old_key], new_key, new_ops[new_key])
+        resource, name = old_key
+        alias_kept = old_key in kept_methods or (kept.resources.get(resource, resource), name) in kept_methods
+        resource_renamed = kept.resources.get(resource) == new_key[0]
+        changes += _operation(old_key, old_ops[old_key], new_key, new_ops[new_key], alias_kept, resource_renamed)
     return changes
 
 
@@ -295,13 +348,19 @@ def _operation(
     old: Mapping[str, Any],
     new_key: tuple[str, str],
     new: Mapping[str, Any],
+    alias_kept: bool = False,
+    resource_renamed: bool = False,  # kept as an alias: its methods need no line of their own
 ) -> list[Change]:
     out = _Changes(f"client.{new_key[0]}")
     name = new_key[1]
     subject = f"{name}()"
-    if old_key != new_key:
+    if old_key != new_key and not (old_key[1] == new_key[1] and resource_renamed):
         was = f"client.{old_key[0]}.{old_key[1]}()"
-        out.breaking(subject, "renamed", f"renamed: was {was} ({new['method']} {new['path']})")
+        route = f"{new['method']} {new['path']}"
+        if alias_kept:
+            out.compatible(subject, "renamed", f"renamed `{was}` → `{name}()` ({route}); {_KEPT}")
+        else:
+            out.breaking(subject, "renamed", f"renamed `{was}` → `{name}()` ({route}); the old name is gone")
     if _route(old) != _route(new):
         was = f"{old['method']} {old['path']}"
         out.compatible(subject, "changed", f"now calls {new['method']} {new['path']} (was {was})")
@@ -433,9 +492,20 @@ def _models(old: Surface, new: Surface) -> list[Change]:
     changes: list[_Changes] = []
     old_models: dict[str, Any] = old.get("models") or {}
     new_models: dict[str, Any] = new.get("models") or {}
+    kept = recorded_aliases(new).models
+    renamed = find_renames(old, new).models  # same shape, new name: one change, not removed + added
     for name in sorted(set(old_models) | set(new_models)):
         out = _Changes(f"model {name}")
         changes.append(out)
+        if name in renamed.values():
+            continue  # reported under its old name
+        if name in renamed:
+            target = renamed[name]
+            if kept.get(name) == target:
+                out.compatible(name, "renamed", f"renamed `{name}` → `{target}`; {_KEPT}")
+            else:
+                out.breaking(name, "renamed", f"renamed `{name}` → `{target}`; the old name is gone")
+            continue
         if name not in old_models:
             model = new_models[name]
             usage = _usage_words(model.get("used_in") or [])
@@ -501,6 +571,25 @@ def _fields(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any], usage
             out.add(
                 after_key, "changed", breaking, f"type {word}: {before['type']} → {after['type']}"
             )
+
+
+def _dropped_aliases(old: Surface, new: Surface) -> list[Change]:
+    """Deprecated aliases the old package had that the new one does not (`--drop-deprecated`)."""
+    before, after = recorded_aliases(old), recorded_aliases(new)
+    out = _Changes("deprecated aliases")
+    kept = {(a.host, a.name) for a in after.methods}
+    for alias in before.methods:
+        if (alias.host, alias.name) not in kept and alias.name not in _method_names(new, alias.host):
+            out.breaking(f"client.{alias.host}.{alias.name}()", "removed", "deprecated alias removed")
+    for name in sorted(set(before.resources) - set(after.resources) - set(new.get("resources") or {})):
+        out.breaking(f"client.{name}", "removed", "deprecated alias removed")
+    for name in sorted(set(before.models) - set(after.models) - set(new.get("models") or {})):
+        out.breaking(name, "removed", "deprecated alias removed (imports of it fail)")
+    return out.items
+
+
+def _method_names(surface: Surface, resource: str) -> set[str]:
+    return set(((surface.get("resources") or {}).get(resource) or {}).get("operations") or {})
 
 
 def _servers(old: list[Any], new: list[Any]) -> list[Change]:
@@ -606,20 +695,34 @@ def _security_requirements(
 
 
 # ---- entry points ------------------------------------------------------------------------------
-def surface_of(loaded: LoadedSpec, package_name: str) -> Surface:
-    """Build and model one loaded spec and return its surface (SpecError on bad input)."""
+def surface_of(
+    loaded: LoadedSpec, package_name: str, previous: Surface | None = None, drop_deprecated: bool = False
+) -> Surface:
+    """Build and model one loaded spec and return its surface (SpecError on bad input); with
+    `previous`, the surface a regeneration over that package gives (its deprecated aliases)."""
     from .build import build_api
     from .models import generate_models
+    from .pipeline import BuildOptions, _with_aliases
     from .surface import extract
 
     api = build_api(loaded, package_name)
-    return extract(api, generate_models(api))
+    models_source = generate_models(api)
+    if previous is not None:
+        api = _with_aliases(api, models_source, BuildOptions(previous=previous, drop_deprecated=drop_deprecated))
+    return extract(api, models_source)
 
 
 def diff_specs(
-    old_spec: Path, new_spec: Path, package_name: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+    old_spec: Path,
+    new_spec: Path,
+    package_name: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    drop_deprecated: bool = False,
 ) -> Report:
-    """Compare two spec files; every problem of both files is reported at once.
+    """Compare two spec files as a regeneration would: the package from NEW_SPEC replacing the one
+    from OLD_SPEC, renamed names kept as deprecated aliases (unless `drop_deprecated`). Every
+    problem of both files is reported at once.
 
     Both sides get one package name (default: from NEW_SPEC's title): the report is about the API
     inside the package, which the user vendors under a name of their choosing.
@@ -638,15 +741,18 @@ def diff_specs(
     from .build import resolve_package_name
 
     package_name = resolve_package_name(loaded[1], package_name)
-    surfaces: list[Surface] = []
-    for spec in loaded:
-        try:
-            surfaces.append(surface_of(spec, package_name))
-        except SpecError as exc:
-            problems.extend(exc.problems)
-    if problems:
+    try:
+        old_surface = surface_of(loaded[0], package_name)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+        old_surface = None
+    try:
+        new_surface = surface_of(loaded[1], package_name, old_surface or {}, drop_deprecated)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if problems or old_surface is None:
         raise SpecError(problems)
-    return compare(surfaces[0], surfaces[1])
+    return compare(old_surface, new_surface)
 
 
 def regeneration_lines(package_dir: Path, files: Mapping[str, bytes]) -> list[str]:

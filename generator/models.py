@@ -113,10 +113,16 @@ def _run(document: dict[str, Any], api: ApiSpec) -> str:
     return _sorted_imports(source)
 
 
-def _sorted_imports(source: str) -> str:
+def with_imports(source: str, extra: str) -> str:
+    """`source` with the imports of `extra` (Python import lines) merged into its import block."""
+    return _sorted_imports(source, ast.parse(extra).body)
+
+
+def _sorted_imports(source: str, extra: list[ast.stmt] | None = None) -> str:
     """The leading import block in the order isort/ruff keep (`__future__`, standard library,
-    third party, the package itself; `import x` before `from x import y`), since black, which
-    formats models.py, does not sort imports and datamodel-code-generator's own formatting is off."""
+    third party, the package itself; `import x` before `from x import y`; one `from` line a
+    module), since black, which formats models.py, does not sort imports and
+    datamodel-code-generator's own formatting is off."""
     tree = ast.parse(source)
     imports: list[ast.Import | ast.ImportFrom] = []
     for node in tree.body:
@@ -127,6 +133,14 @@ def _sorted_imports(source: str) -> str:
         return source
     lines = source.splitlines(keepends=True)
     first, last = imports[0].lineno - 1, imports[-1].end_lineno or imports[-1].lineno
+    merged: dict[tuple[int, str], ast.Import | ast.ImportFrom] = {}
+    for node in [*imports, *(n for n in extra or () if isinstance(n, (ast.Import, ast.ImportFrom)))]:
+        key = (node.level, node.module or "") if isinstance(node, ast.ImportFrom) else (-1, ast.dump(node))
+        known = merged.setdefault(key, node)
+        if known is not node and isinstance(known, ast.ImportFrom):
+            names = {(a.name, a.asname) for a in known.names}
+            known.names.extend(a for a in node.names if (a.name, a.asname) not in names)
+    imports = list(merged.values())
 
     def section(node: ast.Import | ast.ImportFrom) -> int:
         if isinstance(node, ast.ImportFrom) and node.level:

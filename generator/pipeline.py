@@ -11,6 +11,8 @@ edit of the output, the spec, the templates or the generator is seen.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -26,6 +28,7 @@ from .spec import HttpLibrary
 
 if TYPE_CHECKING:
     from .spec import ApiSpec
+    from .surface import Surface
 
 def templates_digest() -> str:
     """Fingerprint of templates/ and the generator version: any template edit changes the output."""
@@ -70,10 +73,18 @@ class BuildOptions:
     limits: Limits = DEFAULT_LIMITS
     http_library: HttpLibrary = HttpLibrary.HTTPX
     pins: Pins = NO_PINS
+    # The surface the package being replaced recorded: renamed names become deprecated aliases
+    # (renames.py), unless `drop_deprecated`.
+    previous: Surface | None = field(default=None, compare=False)
+    drop_deprecated: bool = False
 
     def cache_text(self) -> str:
         """For the cache key (`cache.fingerprint`)."""
-        return f"{self.limits!r}\0{self.http_library.value}\0{self.pins.fingerprint()}"
+        previous = hashlib.sha256(json.dumps(self.previous, sort_keys=True).encode()).hexdigest()
+        return (
+            f"{self.limits!r}\0{self.http_library.value}\0{self.pins.fingerprint()}\0{previous}"
+            f"\0{self.drop_deprecated}"
+        )
 
 
 DEFAULT_OPTIONS = BuildOptions()
@@ -110,6 +121,8 @@ def build_package(
             api = build_api(loaded, package_name, options.http_library, options.pins)
         with progress.stage("models"):
             models_source = generate_models(api)
+        if options.previous is not None or options.drop_deprecated:
+            api = _with_aliases(api, models_source, options)
         with progress.stage("render"):
             rendered = render_package(api, models_source, __version__, templates_digest())
     except SpecError:
@@ -125,7 +138,7 @@ def build_package(
             validator_warnings = validation.result()
     warnings = (*validator_warnings, *api.warnings)
     with progress.stage("format"):
-        files = finish_files(rendered, spec_name=api.spec_filename, sha256=api.spec_sha256, version=__version__)
+        files = finish_files(rendered, spec_name=api.spec_filename)
     return Built(
         files=files,
         package_name=api.package_name,
@@ -135,6 +148,36 @@ def build_package(
         warnings=warnings,
         api=api,
     )
+
+
+def _with_aliases(api: ApiSpec, models_source: str, options: BuildOptions) -> ApiSpec:
+    """`api` with deprecated aliases for what was renamed since `options.previous` (renames.py)."""
+    from .renames import NO_ALIASES, apply_aliases, plan_aliases
+    from .surface import extract
+
+    previous = options.previous
+    if options.drop_deprecated:
+        return apply_aliases(api, NO_ALIASES, models_source, previous)
+    return apply_aliases(api, plan_aliases(previous, extract(api, models_source)), models_source, previous)
+
+
+def previous_surface(spec_path: Path, out_dir: Path, package_name: str | None, limits: Limits) -> Surface | None:
+    """The surface recorded by the package a build into `out_dir` replaces, if there is one."""
+    from .errors import SpecError
+    from .load import read_document
+    from .naming import package_name_for, package_name_problem
+    from .surface import read_recorded
+
+    name = package_name
+    if name is None:
+        try:
+            _, document = read_document(Path(spec_path), limits)
+        except SpecError:
+            return None  # the build reports it
+        name = package_name_for(document.get("info") if isinstance(document, dict) else None)
+    if package_name_problem(name) is not None:
+        return None
+    return read_recorded(out_dir / name)
 
 
 def build_cached(
@@ -188,10 +231,12 @@ def generate(
     quiet: bool = True,
     http_library: str | None = None,
     pins: Pins = NO_PINS,
+    drop_deprecated: bool = False,
 ) -> Summary:
     started = time.perf_counter()
     progress = Progress(enabled=not quiet)
-    options = BuildOptions(limits, http_library_of(http_library), pins)
+    previous = previous_surface(spec_path, out_dir, package_name, limits)
+    options = BuildOptions(limits, http_library_of(http_library), pins, previous, drop_deprecated)
     try:
         built = build_cached(spec_path, package_name, options, progress)
         package_dir = out_dir / built.package_name
@@ -229,8 +274,13 @@ def check(
     http_library: str | None = None,
     pins: Pins = NO_PINS,
 ) -> list[str]:
-    """Files that differ between the committed output and what the spec gives now (empty: clean)."""
-    built = build_cached(spec_path, package_name, BuildOptions(limits, http_library_of(http_library), pins))
+    """Files that differ between the committed output and what the spec gives now (empty: clean).
+
+    The committed package's recorded surface is the lock, as in `generate`: its deprecated
+    aliases are expected again."""
+    previous = previous_surface(spec_path, out_dir, package_name, limits)
+    options = BuildOptions(limits, http_library_of(http_library), pins, previous)
+    built = build_cached(spec_path, package_name, options)
     existing = read_tree(out_dir / built.package_name)
     names = sorted(set(existing) | set(built.files))
     return [name for name in names if existing.get(name) != built.files.get(name)]

@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
+from .models import with_imports
 from .safe import Code, finalize
 from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
@@ -135,6 +136,10 @@ def readme_example(api: ApiSpec) -> ReadmeExample:
     return ReadmeExample(resource, op, Code(f"{resource.py_name}.{op.py_name}"), Code(", ".join(args)))
 
 
+# What the deprecated-names section of models.py (`_models_renamed.py.jinja`) uses.
+_RENAMED_MODELS_IMPORTS = "import warnings as _warnings\nfrom typing import TYPE_CHECKING, Any, TypeAlias\n"
+
+
 def render_package(
     api: ApiSpec, models_source: str, generator_version: str, templates_sha256: str
 ) -> dict[str, str]:
@@ -169,5 +174,11 @@ def render_package(
         render("resources/resource.py.jinja", f"resources/{resource.module}.py", resource=resource)
     render("README.md.jinja", "README.md")
     files["models.py"] = models_source
+    if api.model_aliases:
+        imports = _RENAMED_MODELS_IMPORTS
+        if any(alias.request_only for alias in api.model_aliases):
+            imports += "from typing_extensions import deprecated\n"
+        section = env.get_template("_models_renamed.py.jinja").render(**context)
+        files["models.py"] = with_imports(models_source, imports) + section
     files["py.typed"] = ""
     return files

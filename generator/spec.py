@@ -57,7 +57,7 @@ class HttpLibrary(_TextEnum):
 
 
 # The oldest pydantic the generated packages are tested with (2.0-2.5 fail at import).
-PYDANTIC_REQUIREMENT = Code("pydantic>=2.6")
+PYDANTIC_REQUIREMENT = Code("pydantic>=2.7")  # Field(deprecated=) for `deprecated: true` properties
 
 
 class SchemeType(_TextEnum):
@@ -97,6 +97,7 @@ class Parameter:
     # How a query value other than OpenAPI's default (`form`, exploded) is serialised: "form"
     # (comma-joined), "spaceDelimited", "pipeDelimited" or "deepObject"; None for the default.
     query_style: str | None = None
+    deprecated: bool = False  # `deprecated: true`: passing it warns
 
 
 class BodyEncoding(_TextEnum):
@@ -150,6 +151,17 @@ class Operation:
     idempotent: bool = True
 
     @property
+    def route_text(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def deprecation_message(self) -> str:
+        return f"`{self.py_name}` ({self.route_text}) is deprecated in the API spec"
+
+    def parameter_deprecation(self, parameter: Parameter) -> str:
+        return f"parameter `{parameter.py_name}` of `{self.py_name}` is deprecated in the API spec"
+
+    @property
     def servers_constant(self) -> Identifier:
         """Module constant holding this operation's own servers."""
         return Identifier(f"_{self.py_name.upper()}_SERVERS")
@@ -160,6 +172,44 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class MethodAlias:
+    """A method's old name, kept as a deprecated alias after the spec renamed it (renames.py)."""
+
+    py_name: Identifier  # the old name
+    target: Operation
+    # The target's resource when it lives on another resource class (the alias calls it there).
+    target_module: Identifier | None = None
+    target_class: Identifier | None = None
+
+    @property
+    def message(self) -> str:
+        return f"`{self.py_name}` was renamed `{self.target.py_name}`; this name will be removed"
+
+
+@dataclass(frozen=True)
+class ResourceAlias:
+    py_name: Identifier  # the client attribute the resource had
+    target: Identifier  # the attribute it has now
+
+    @property
+    def message(self) -> str:
+        return f"`client.{self.py_name}` was renamed `client.{self.target}`; this name will be removed"
+
+
+@dataclass(frozen=True)
+class ModelAlias:
+    py_name: Identifier  # the class name the model had
+    target: Identifier
+    # A request-only model is a subclass for type checkers (marked deprecated), where a response
+    # model is a plain alias: a returned value must match code annotated with the old name.
+    request_only: bool
+
+    @property
+    def message(self) -> str:
+        return f"`{self.py_name}` was renamed `{self.target}`; this name will be removed"
+
+
+@dataclass(frozen=True)
 class Resource:
     tag: str
     py_name: Identifier  # client attribute, e.g. storefront_auth_ticket
@@ -167,6 +217,12 @@ class Resource:
     module: Identifier  # module under resources/
     description: str
     operations: tuple[Operation, ...]
+    aliases: tuple[MethodAlias, ...] = ()
+
+    @property
+    def signatures(self) -> tuple[Operation, ...]:
+        """Every operation whose signature the module spells: its own, and its aliases' targets."""
+        return self.operations + tuple(alias.target for alias in self.aliases)
 
     @property
     def class_names(self) -> tuple[Identifier, Identifier]:
@@ -184,15 +240,19 @@ class Resource:
     def uses(self) -> frozenset[str]:
         """Which of the names a resource module may import its code really uses (no unused imports)."""
         annotations = " ".join(
-            [op.return_annotation for op in self.operations]
-            + [op.body.annotation for op in self.operations if op.body is not None]
-            + [p.annotation for op in self.operations for p in op.parameters]
+            [op.return_annotation for op in self.signatures]
+            + [op.body.annotation for op in self.signatures if op.body is not None]
+            + [p.annotation for op in self.signatures for p in op.parameters]
         )
         used = {
             n for n in ("Any", "Mapping", "IO", "Literal", "date", "datetime") if re.search(rf"\b{n}\b", annotations)
         }
         if any(p.location is ParameterLocation.PATH for op in self.operations for p in op.parameters):
             used.add("build_path")
+        if self.aliases or any(op.deprecated for op in self.operations):
+            used.add("deprecated")
+        if any(p.deprecated for op in self.operations for p in op.parameters):
+            used.add("warnings")
         if any(op.servers for op in self.operations):
             used.add("ServerTemplate")
         if any(server.variables for op in self.operations for server in op.servers):
@@ -203,7 +263,7 @@ class Resource:
     def model_imports(self) -> tuple[Identifier, ...]:
         """Model class names used in this resource's signatures, sorted."""
         names: set[str] = set()
-        for operation in self.operations:
+        for operation in self.signatures:
             names.update(_names_in(operation.return_annotation))
             if operation.body is not None:
                 names.update(_names_in(operation.body.annotation))
@@ -254,6 +314,10 @@ class ApiSpec:
     # The generated package's own version: info.x-package-version, else the spec's info.version.
     package_version: str = ""
     http_library: HttpLibrary = HttpLibrary.HTTPX
+    # Deprecated aliases of renamed names (renames.py), and their record for the next regeneration.
+    resource_aliases: tuple[ResourceAlias, ...] = ()
+    model_aliases: tuple[ModelAlias, ...] = ()
+    aliases_record: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def user_agent_product(self) -> str:
@@ -263,6 +327,10 @@ class ApiSpec:
     @property
     def operations(self) -> tuple[Operation, ...]:
         return tuple(op for resource in self.resources for op in resource.operations)
+
+    def resource(self, py_name: str) -> Resource:
+        """The resource the client exposes as `py_name`."""
+        return next(resource for resource in self.resources if resource.py_name == py_name)
 
     @property
     def server_variables(self) -> tuple[ServerVariable, ...]:

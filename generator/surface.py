@@ -59,6 +59,8 @@ def extract(api: ApiSpec, models_source: str) -> Surface:
         },
         "models": models,
     }
+    if api.aliases_record:
+        surface["deprecated"] = api.aliases_record  # renames.py: kept until --drop-deprecated
     _mark_usage(surface)
     result: Surface = _sorted(surface)
     return result
@@ -285,10 +287,14 @@ def parse_surface_module(source: str) -> Surface | None:
 
 
 def read_recorded(package_dir: Path) -> Surface | None:
-    """The surface a previously generated package recorded, None when it has none."""
+    """The surface a previously generated package recorded, None when it has none (or when
+    `_surface.py` is not a regular file: never a FIFO that would block, never a device)."""
+    from .errors import SpecError
+    from .load import _read_text
+
     try:
-        source = (package_dir / SURFACE_FILE).read_text(encoding="utf-8")
-    except OSError:
+        source = _read_text(package_dir / SURFACE_FILE)
+    except SpecError:
         return None
     return parse_surface_module(source)
 

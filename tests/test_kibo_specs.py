@@ -18,6 +18,7 @@ import inspect
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,7 @@ def _operation_methods(cls: type) -> dict[str, object]:
 
 def _routes_in_source(method: object) -> tuple[str, str]:
     """(METHOD, path template) the generated method sends, read from its source."""
-    tree = ast.parse(inspect.getsource(method).strip())  # type: ignore[arg-type]
+    tree = ast.parse(textwrap.dedent(inspect.getsource(method)))  # type: ignore[arg-type]
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "FinalRequestOptions":
             verb, target = node.args[0], node.args[1]

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import GENERATED
 from tests.kibo_server import KiboServer
 
-OLDEST = ("pydantic==2.6.0", "httpx==0.27.0")
+OLDEST = ("pydantic==2.7.0", "httpx==0.27.0")  # 2.7: Field(deprecated=) for `deprecated: true` properties
 SCRIPT = """
 import sys
 import kibo_authtickets as k
@@ -53,5 +53,5 @@ def test_the_oldest_supported_dependencies(tmp_path: Path, kibo_server: KiboServ
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok 2.6.0 0.27.0" in result.stdout
+    assert "ok 2.7.0 0.27.0" in result.stdout
     assert sys.version_info >= (3, 10)

@@ -1,0 +1,331 @@
+"""Renames between two surfaces, and the deprecated aliases that keep the old names working.
+
+Kibo's specs have no operationIds: a method's name comes from its summary, and Kibo edits summaries;
+schemas get renamed with the same properties. A regeneration over an existing package reads the
+surface it recorded (`_surface.py`) and pairs what was renamed:
+
+- a method keeps its identity through its route (HTTP method + path, placeholder names ignored);
+- a resource (tag) is renamed when every route it had that still exists now lives in one new one;
+- a model is renamed when an old name is gone and a new model has the same shape (fields, enum
+  values, root type), names of other renamed models mapped through.
+
+Each rename becomes a deprecated alias of the new name, recorded in the new surface's `deprecated`
+section, so it survives later regenerations until `--drop-deprecated`.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .safe import Identifier
+from .spec import ApiSpec, MethodAlias, ModelAlias, Resource, ResourceAlias
+from .surface import Surface
+
+Route = str  # "GET /carriers/{}": the identity of an operation
+
+
+def route_of(op: Mapping[str, Any]) -> Route:
+    path = re.sub(r"\{[^{}]*\}", "{}", str(op.get("path", "")))
+    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+    return f"{str(op.get('method', '')).upper()} {path}"
+
+
+def routes(surface: Surface) -> dict[Route, tuple[str, str]]:
+    """route → (resource attribute, method name)."""
+    found: dict[Route, tuple[str, str]] = {}
+    for resource, entry in sorted((surface.get("resources") or {}).items()):
+        for name, op in sorted((entry.get("operations") or {}).items()):
+            found.setdefault(route_of(op), (resource, name))
+    return found
+
+
+@dataclass(frozen=True)
+class Renames:
+    """What was renamed from one surface to the next (old name → new name)."""
+
+    methods: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    resources: Mapping[str, str] = field(default_factory=dict)
+    models: Mapping[str, str] = field(default_factory=dict)
+
+
+def find_renames(old: Surface, new: Surface) -> Renames:
+    old_routes, new_routes = routes(old), routes(new)
+    methods = {
+        old_key: new_routes[route]
+        for route, old_key in old_routes.items()
+        if route in new_routes and new_routes[route] != old_key
+    }
+    resources: dict[str, str] = {}
+    new_resources = set(new.get("resources") or {})
+    for resource in sorted(set(old.get("resources") or {}) - new_resources):
+        homes = {new_routes[r][0] for r, key in old_routes.items() if key[0] == resource and r in new_routes}
+        if len(homes) == 1:
+            resources[resource] = homes.pop()
+    models = _model_renames(old.get("models") or {}, new.get("models") or {})
+    return Renames(methods=methods, resources=resources, models=models)
+
+
+def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
+    """Gone names paired with new names of the same shape; rounds until nothing new pairs, since a
+    model's shape names other models (`items: list[ShipmentResponse]`) that may be renamed too."""
+    renames: dict[str, str] = {}
+    while True:
+        gone = sorted(set(old) - set(new) - set(renames))
+        fresh = sorted(set(new) - set(old) - set(renames.values()))
+        by_shape: dict[str, list[str]] = {}
+        for name in fresh:
+            by_shape.setdefault(_shape(new[name], {}), []).append(name)
+        found = False
+        for name in gone:
+            candidates = by_shape.get(_shape(old[name], renames), [])
+            if not candidates:
+                continue
+            # Several of the same shape: the most similar name, deterministically.
+            best = max(candidates, key=lambda c: (difflib.SequenceMatcher(None, name, c).ratio(), c))
+            renames[name] = best
+            candidates.remove(best)
+            found = True
+        if not found:
+            return renames
+
+
+def _shape(model: Mapping[str, Any], renames: Mapping[str, str]) -> str:
+    """A model as its calling code sees it, with renamed model names replaced by their new ones."""
+    data = {key: model.get(key) for key in ("kind", "fields", "values", "type")}
+    text = json.dumps(data, sort_keys=True)
+    if renames:
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b")
+        text = pattern.sub(lambda match: renames[match.group(1)], text)
+    return text
+
+
+# ---- the aliases a package keeps --------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordedMethodAlias:
+    host: str  # the resource attribute whose class gets the alias
+    name: str  # the old method name
+    route: Route  # what it calls: the route's current method
+
+    def as_json(self) -> dict[str, str]:
+        return {"route": self.route}
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """Every deprecated alias a package keeps: old name → what it stands for now."""
+
+    methods: tuple[RecordedMethodAlias, ...] = ()
+    resources: Mapping[str, str] = field(default_factory=dict)  # old attribute → resource attribute
+    models: Mapping[str, str] = field(default_factory=dict)  # old class → class
+
+    def __bool__(self) -> bool:
+        return bool(self.methods or self.resources or self.models)
+
+    def as_json(self) -> dict[str, Any]:
+        """The surface's `deprecated` section (what the next regeneration carries on)."""
+        methods: dict[str, dict[str, Any]] = {}
+        for alias in self.methods:
+            methods.setdefault(alias.host, {})[alias.name] = alias.as_json()
+        return {
+            "methods": methods,
+            "models": dict(self.models),
+            "resources": dict(self.resources),
+        }
+
+
+NO_ALIASES = Aliases()
+
+
+def recorded_aliases(surface: Surface | None) -> Aliases:
+    """The aliases a surface's `deprecated` section records (malformed parts are ignored)."""
+    section = (surface or {}).get("deprecated")
+    if not isinstance(section, dict):
+        return NO_ALIASES
+
+    def table(key: str) -> dict[str, Any]:
+        value = section.get(key)
+        return value if isinstance(value, dict) else {}
+
+    methods = tuple(
+        RecordedMethodAlias(str(host), str(name), str(entry["route"]))
+        for host, names in table("methods").items()
+        if isinstance(names, dict)
+        for name, entry in names.items()
+        if isinstance(entry, dict) and isinstance(entry.get("route"), str)
+    )
+    return Aliases(
+        methods=methods,
+        resources={str(k): str(v) for k, v in table("resources").items()},
+        models={str(k): str(v) for k, v in table("models").items()},
+    )
+
+
+def plan_aliases(previous: Surface | None, new: Surface) -> Aliases:
+    """The aliases the new package keeps: the renames since `previous`, and the aliases `previous`
+    recorded, pointed at today's names. An alias whose target is gone, or whose name is a real
+    name again, is dropped (`diff` reports what that breaks)."""
+    if previous is None:
+        return NO_ALIASES
+    renames = find_renames(previous, new)
+    carried = recorded_aliases(previous)
+    new_routes = routes(new)
+    resources_now: dict[str, Any] = new.get("resources") or {}
+    models_now: dict[str, Any] = new.get("models") or {}
+
+    # Resources: renamed ones, and recorded ones whose target is renamed (a → b → c: a and b → c).
+    resource_aliases: dict[str, str] = {}
+    for old, target in [*carried.resources.items(), *renames.resources.items()]:
+        target = renames.resources.get(target, target)
+        if target in resources_now and old not in resources_now:
+            resource_aliases[old] = target
+
+    def method_names(resource: str) -> set[str]:
+        return set((resources_now.get(resource) or {}).get("operations") or {})
+
+    methods: dict[tuple[str, str], RecordedMethodAlias] = {}
+    candidates = [(a.host, a.name, a.route) for a in carried.methods]
+    old_routes = routes(previous)
+    candidates += [
+        (old_resource, old_name, route)
+        for route, (old_resource, old_name) in old_routes.items()
+        if (old_resource, old_name) in renames.methods
+    ]
+    for host, name, route in candidates:
+        if route not in new_routes:
+            continue
+        target_resource, target_name = new_routes[route]
+        # The alias lives where the old code reaches it: the old resource while it exists (it then
+        # calls the new resource's method), else the resource its attribute now stands for.
+        if host not in resources_now:
+            host = resource_aliases.get(host, target_resource)
+        if (host, name) == (target_resource, target_name) or name in method_names(host):
+            continue
+        methods[(host, name)] = RecordedMethodAlias(host, name, route)
+
+    model_aliases: dict[str, str] = {}
+    for old, target in [*carried.models.items(), *renames.models.items()]:
+        target = renames.models.get(target, target)
+        if target in models_now and old not in models_now:
+            model_aliases[old] = target
+
+    return Aliases(
+        methods=tuple(sorted(methods.values(), key=lambda a: (a.host, a.name))),
+        resources=dict(sorted(resource_aliases.items())),
+        models=dict(sorted(model_aliases.items())),
+    )
+
+
+
+# ---- the aliases in the IR ---------------------------------------------------------------------
+def _safe(name: str, taken: set[str]) -> Identifier | None:
+    """`name` as an alias name: an identifier that is not private and not taken (None otherwise).
+
+    Names come from the previous package's `_surface.py`, a file anyone could have edited."""
+    try:
+        identifier = Identifier(name)
+    except ValueError:
+        return None
+    return None if name.startswith("_") or name in taken else identifier
+
+
+def _stable_class_names(api: ApiSpec, previous: Surface | None, models_source: str) -> ApiSpec:
+    """A resource keeps the class name it had (a model renamed away from `CarrierConfiguration`
+    must not rename `CarrierConfigurationResource`), when that name is still free."""
+    before = (previous or {}).get("resources") or {}
+    taken = set(api.model_names) | _top_level_names(models_source)
+    taken |= {name for resource in api.resources for name in resource.class_names}
+    resources = []
+    for resource in api.resources:
+        old = (before.get(resource.py_name) or {}).get("class")
+        name = _safe(old, taken) if isinstance(old, str) and old != resource.class_name else None
+        if name is not None and f"Async{name}" not in taken:
+            taken |= {name, f"Async{name}"}
+            resource = replace(resource, class_name=name)
+        resources.append(resource)
+    return replace(api, resources=tuple(resources))
+
+
+def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: Surface | None = None) -> ApiSpec:
+    """`api` with the aliases placed: on resource classes, on the clients, in models.py."""
+    from .build import RESERVED_CLASS_NAMES, RESERVED_CLIENT_ATTRIBUTES
+
+    api = _stable_class_names(api, previous, models_source)
+
+    by_route = {
+        route_of({"method": op.method.value, "path": op.path}): (resource, op)
+        for resource in api.resources
+        for op in resource.operations
+    }
+    by_attribute: dict[str, Resource] = {resource.py_name: resource for resource in api.resources}
+    placed: dict[str, list[MethodAlias]] = {}
+    kept_methods: list[RecordedMethodAlias] = []
+    for alias in aliases.methods:
+        host = by_attribute.get(alias.host)
+        if host is None or alias.route not in by_route:
+            continue
+        home, target = by_route[alias.route]
+        taken = {op.py_name for op in host.operations} | {a.py_name for a in placed.get(host.py_name, [])}
+        name = _safe(alias.name, taken | {"with_raw_response"})
+        if name is None:
+            continue
+        elsewhere = home.py_name != host.py_name
+        placed.setdefault(host.py_name, []).append(
+            MethodAlias(
+                py_name=name,
+                target=target,
+                target_module=home.module if elsewhere else None,
+                target_class=home.class_name if elsewhere else None,
+            )
+        )
+        kept_methods.append(alias)
+    resources = tuple(
+        replace(resource, aliases=tuple(placed.get(resource.py_name, ()))) for resource in api.resources
+    )
+    taken_attributes = set(by_attribute) | set(RESERVED_CLIENT_ATTRIBUTES)
+    resource_aliases: list[ResourceAlias] = []
+    for old, target_attribute in aliases.resources.items():
+        name = _safe(old, taken_attributes)
+        if name is not None and target_attribute in by_attribute:
+            resource_aliases.append(ResourceAlias(name, by_attribute[target_attribute].py_name))
+            taken_attributes.add(name)
+    model_names = set(api.model_names) | _top_level_names(models_source) | set(RESERVED_CLASS_NAMES)
+    request_only = set(api.request_only_models)
+    model_aliases: list[ModelAlias] = []
+    for old, target_model in aliases.models.items():
+        name = _safe(old, model_names)
+        if name is not None and target_model in api.model_names:
+            model_aliases.append(ModelAlias(name, Identifier(target_model), target_model in request_only))
+            model_names.add(name)
+    kept = Aliases(
+        methods=tuple(kept_methods),
+        resources={a.py_name: a.target for a in resource_aliases},
+        models={a.py_name: a.target for a in model_aliases},
+    )
+    return replace(
+        api,
+        resources=resources,
+        resource_aliases=tuple(resource_aliases),
+        model_aliases=tuple(model_aliases),
+        aliases_record=kept.as_json() if kept else {},
+    )
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Every name models.py binds at its top level (imports included)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
