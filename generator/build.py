@@ -899,8 +899,12 @@ def _inline_conflicting_bases(schemas: dict[str, Any]) -> None:
                 redefined.update(properties_of(other))
             if isinstance(schema.get("properties"), dict):
                 redefined.update(schema["properties"])
+            # By attribute name: wire names `x-y` and `x_y` are one attribute `x_y`.
+            by_attribute = {field_name(str(name)): prop for name, prop in redefined.items()}
             overridden = {
-                name for name, prop in redefined.items() if name in inherited and shape(inherited[name]) != shape(prop)
+                name
+                for name, prop in inherited.items()
+                if field_name(str(name)) in by_attribute and shape(by_attribute[field_name(str(name))]) != shape(prop)
             }
             if overridden:  # the later definition wins, as in a subclass
                 kept = {name: prop for name, prop in inherited.items() if name not in overridden}

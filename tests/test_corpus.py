@@ -23,6 +23,9 @@ QUICK = (
     "opc/openapi_3.1_enums.yaml", "opc/docstrings_on_attributes.yml", "dmcg/special_yaml_keywords.yaml",
     "dmcg/strip_default_none_pydantic_v2.yaml", "dmcg/unsorted_optional_fields.yaml",
     "dmcg/dataclass_optional_metadata_defaults.yaml", "dmcg/api_constrained.yaml",
+    # issue 13's model defects: allOf overrides, enum defaults, const, x-propertyNames
+    "dmcg/allof_required_inherited_options.yaml", "dmcg/const_optional_values_31.yaml",
+    "dmcg/x_property_names.yaml", "dmcg/allof.yaml",
 )  # fmt: skip
 
 
@@ -36,9 +39,12 @@ def corpus_module() -> ModuleType:
 
 
 def run(rows: list[Any]) -> list[Any]:
+    """Generate and import every document; `mypy --strict` on every package that generated."""
     corpus = corpus_module()
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda row: corpus.run_ours(row, Path(tmp)), rows))
+        done = list(pool.map(lambda row: corpus.run_ours(row, Path(tmp)), rows))
+        list(pool.map(lambda row: corpus.run_mypy(row, Path(tmp)), [r for r in done if r.exit == 0 and r.imports]))
+        return done
 
 
 def check(rows: list[Any]) -> None:
@@ -51,6 +57,8 @@ def check(rows: list[Any]) -> None:
             problems.append(f"{row.file}: a module does not import: {row.import_error}")
         elif row.exit == 0 and row.operations != row.ops:
             problems.append(f"{row.file}: {row.operations} operations generated of {row.ops}")
+        elif row.exit == 0 and row.mypy is False:
+            problems.append(f"{row.file}: the package fails mypy --strict")
         elif row.exit == 2 and (row.errors == 0 or row.unlocated_errors):
             problems.append(f"{row.file}: {row.errors} error lines, {row.unlocated_errors} without LINE:COL")
         elif row.exit == 2 and row.valid == "yes" and row.ops and not row.messages[0].count("does not resolve"):
