@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
 from .limits import DEFAULT_LIMITS, Limits
-from .renames import find_renames, recorded_aliases
+from .renames import find_renames, recorded_aliases, route_of
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
 
 K = TypeVar("K", str, tuple[str, str])
@@ -281,10 +281,6 @@ def _client(old: Surface, new: Surface) -> list[Change]:
     return out.items
 
 
-def _route(op: Mapping[str, Any]) -> tuple[str, str]:
-    path = re.sub(r"\{[^{}]*\}", "{}", str(op.get("path", "")))
-    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
-    return str(op.get("method", "")).upper(), path
 
 
 def _all_operations(surface: Surface) -> dict[tuple[str, str], dict[str, Any]]:
@@ -324,7 +320,7 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
     # Operations are the same operation when their route is (a new summary renames the method),
     # else when their method name is (the route moved).
     old_ops, new_ops = _all_operations(old), _all_operations(new)
-    pairs, removed, added = _match(old_ops, new_ops, _route)
+    pairs, removed, added = _match(old_ops, new_ops, route_of)
     for resource, name in added:
         op = new_ops[(resource, name)]
         out = _Changes(f"client.{resource}")
@@ -361,7 +357,7 @@ def _operation(
             out.compatible(subject, "renamed", f"renamed `{was}` → `{name}()` ({route}); {_KEPT}")
         else:
             out.breaking(subject, "renamed", f"renamed `{was}` → `{name}()` ({route}); the old name is gone")
-    if _route(old) != _route(new):
+    if route_of(old) != route_of(new):
         was = f"{old['method']} {old['path']}"
         out.compatible(subject, "changed", f"now calls {new['method']} {new['path']} (was {was})")
     _parameters(out, name, old.get("parameters") or {}, new.get("parameters") or {})
