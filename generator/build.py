@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import Problem, SpecError
-from .load import HTTP_METHODS, LoadedSpec, escape_pointer_part, pointer, resolve_pointer, where
+from .load import HTTP_METHODS, STATUS_KEY, LoadedSpec, escape_pointer_part, pointer, resolve_pointer, where
 from .naming import (
     NameAllocator,
     field_name,
@@ -424,6 +424,8 @@ class _Builder:
             content = spec.get("content") or {}
             picked = self._pick_content(content)
             status_text = str(status)
+            if not STATUS_KEY.match(status_text):
+                continue  # not a status code: ignored, with the validator's warning (load.py)
             is_success = status_text.startswith("2")
             if picked is None:
                 annotation = "None"

@@ -708,6 +708,7 @@ _HARMLESS_MESSAGES = (
     "Path parameter",
 )
 _EXTRA_KEY = re.compile(r"^'.*' does not match any of the regexes: '\^x-'")  # an unknown key (3.0)
+STATUS_KEY = re.compile(r"^([1-5]([0-9]{2}|[Xx]{2})|default)$")  # a key of `responses`
 _HARMLESS_ID = re.compile(r"^Operation ID '.*' for '.*' operation in '.*' is not unique")
 # Keys under which a finding concerns a schema: the models degrade what they cannot express (a
 # dropped keyword, a looser type, `Any`), each with its own warning, so the schema never blocks.
@@ -738,6 +739,8 @@ def _harmless(parts: tuple[str | int, ...], message: str, document: Any) -> str 
         return "a parameter with `content`: its first media type is used"
     if "responses" in parts and isinstance(node, dict) and isinstance(node.get("content"), dict):
         return "the response's schema is generated as far as it is understood"
+    if parts and parts[-1] == "responses" and isinstance(node, dict) and not all(map(STATUS_KEY.match, map(str, node))):
+        return "a response key that is not a status code (`200`, `4XX`, `default`) is ignored"
     if isinstance(node, dict) and "in" in node and isinstance(node.get("schema"), dict) and "name" in node:
         return "the parameter's schema is used as far as it is understood"
     return None
