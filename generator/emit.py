@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,11 @@ def format_many(sources: dict[str, str]) -> dict[str, str]:
     return formatted
 
 
-def finish_files(files: dict[str, str], *, spec_name: str) -> dict[str, bytes]:
-    """Format Python with black and put the header on every file; returns the bytes to write."""
+def finish_files(
+    files: dict[str, str], *, spec_name: str, verbatim: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Format the rendered Python with black and put the header on every file, and on the
+    `verbatim` ones (the runtime modules: already black-clean, never formatted); the bytes to write."""
     out: dict[str, bytes] = {}
     # The file name is spec text: a `\r` or U+2028 in it must not end the comment line.
     fields = {"spec": escape_controls(spec_name).replace("-->", "--\\>")}
@@ -112,7 +115,9 @@ def finish_files(files: dict[str, str], *, spec_name: str) -> dict[str, bytes]:
         else:
             text = HEADER_PY.format(**fields) + text
         out[relative] = text.encode("utf-8")
-    return out
+    for relative, text in sorted((verbatim or {}).items()):
+        out[relative] = (HEADER_PY.format(**fields) + text).encode("utf-8")
+    return dict(sorted(out.items()))
 
 
 # -- a second process for CPU-bound stages (black, the OpenAPI validator) ------------------

@@ -103,7 +103,7 @@ def build_package(
     from .errors import SpecError
     from .load import load_spec, validate_loaded
     from .models import generate_models
-    from .render import render_package
+    from .render import render_package, runtime_files
 
     validation: Forked | None = None
     try:
@@ -138,7 +138,7 @@ def build_package(
             validator_warnings = validation.result()
     warnings = (*validator_warnings, *api.warnings)
     with progress.stage("format"):
-        files = finish_files(rendered, spec_name=api.spec_filename)
+        files = finish_files(rendered, spec_name=api.spec_filename, verbatim=runtime_files())
     return Built(
         files=files,
         package_name=api.package_name,

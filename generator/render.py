@@ -6,6 +6,7 @@ import functools
 import json
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -140,10 +141,25 @@ def readme_example(api: ApiSpec) -> ReadmeExample:
 _RENAMED_MODELS_IMPORTS = "import warnings as _warnings\nfrom typing import TYPE_CHECKING, Any, TypeAlias\n"
 
 
+# The runtime modules every package gets as they are (`generator/runtime/`, plain Python).
+RUNTIME_MODULES = ("_base_client.py", "_models.py", "_servers.py", "errors.py")
+
+
+def runtime_files() -> dict[str, str]:
+    """Relative path → text of the runtime modules, copied byte for byte (never formatted)."""
+    return {name: _runtime_text(name) for name in RUNTIME_MODULES}
+
+
+@functools.cache
+def _runtime_text(name: str) -> str:
+    return (Path(__file__).resolve().parent / "runtime" / name).read_text(encoding="utf-8")
+
+
 def render_package(
     api: ApiSpec, models_source: str, generator_version: str, templates_sha256: str
 ) -> dict[str, str]:
-    """Relative path → text for every file of the package (before formatting and headers)."""
+    """Relative path → text for every spec-dependent file of the package (before formatting and
+    headers); the runtime modules are `runtime_files()`."""
     env = environment(str(template_dir()))
     wired = wiring(api)
     context = {
@@ -162,11 +178,8 @@ def render_package(
     render("__init__.py.jinja", "__init__.py")
     render("_version.py.jinja", "_version.py")
     render("_surface.py.jinja", "_surface.py", surface_json=_raw_string_body(surface_json(api, models_source)))
-    render("_base_client.py.jinja", "_base_client.py")
-    render("_models.py.jinja", "_models.py")
-    render("_servers.py.jinja", "_servers.py")
+    render("_config.py.jinja", "_config.py")
     render("_client.py.jinja", "_client.py")
-    render("errors.py.jinja", "errors.py")
     if wired.has_auth_module:
         render("auth.py.jinja", "auth.py")
     render("resources/__init__.py.jinja", "resources/__init__.py")

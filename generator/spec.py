@@ -51,12 +51,22 @@ class HttpLibrary(_TextEnum):
         return Code("import httpx") if self is HttpLibrary.HTTPX else Code(f"import {self.value} as httpx")
 
     @property
+    def config_import_line(self) -> Code:
+        """`_config.py`'s import, which the runtime modules take the module from (`__all__` exports it)."""
+        return Code("import httpx") if self is HttpLibrary.HTTPX else Code(f"import {self.value} as httpx")
+
+    @property
     def requirement(self) -> Code:
         """What the generated package needs, as tested (tests/test_oldest_dependencies.py)."""
         return Code("httpx>=0.27" if self is HttpLibrary.HTTPX else "httpx2>=2.16")
 
 
 # The oldest pydantic the generated packages are tested with (2.0-2.5 fail at import).
+# Secret whatever the spec says: credentials and tokens the runtime itself sends or receives.
+ALWAYS_SECRET_WIRE_NAMES = frozenset(
+    {"password", "accessToken", "refreshToken", "jwtAccessToken", "client_secret", "otpCode"}
+    | {"x-vol-user-claims", "authorization"}
+)
 PYDANTIC_REQUIREMENT = Code("pydantic>=2.7")  # Field(deprecated=) for `deprecated: true` properties
 
 
@@ -318,6 +328,11 @@ class ApiSpec:
     resource_aliases: tuple[ResourceAlias, ...] = ()
     model_aliases: tuple[ModelAlias, ...] = ()
     aliases_record: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def runtime_secret_names(self) -> tuple[str, ...]:
+        """`_config.SECRET_WIRE_NAMES`: the spec's secret wire names and those every client sends."""
+        return tuple(sorted(set(self.secret_wire_names) | ALWAYS_SECRET_WIRE_NAMES))
 
     @property
     def user_agent_product(self) -> str:

@@ -36,7 +36,7 @@ def test_check_is_clean_on_the_committed_tree() -> None:
 
 @pytest.mark.parametrize(
     "edit",
-    ["spec", "template", "generated-file", "generated-extra-file", "generated-missing-file"],
+    ["spec", "template", "runtime", "generated-file", "generated-extra-file", "generated-missing-file"],
 )
 def test_check_fails_after_any_edit(repo_copy: Path, edit: str) -> None:
     package = repo_copy / "generated" / "kibo_authtickets"
@@ -44,8 +44,11 @@ def test_check_fails_after_any_edit(repo_copy: Path, edit: str) -> None:
         spec = repo_copy / "spec" / SPEC.name
         spec.write_text(spec.read_text() + "\n# a comment changes the hash\n")
     elif edit == "template":
-        template = repo_copy / "templates" / "errors.py.jinja"
+        template = repo_copy / "templates" / "_client.py.jinja"
         template.write_text(template.read_text() + "\n{# even a Jinja comment #}\n")
+    elif edit == "runtime":
+        runtime = repo_copy / "generator" / "runtime" / "errors.py"
+        runtime.write_text(runtime.read_text() + "\n# a comment in the runtime\n")
     elif edit == "generated-file":
         target = package / "errors.py"
         target.write_text(target.read_text() + "\n# hand edit\n")

@@ -141,12 +141,13 @@ def test_context_headers_from_environment(
 
 
 def test_match_server_reads_variables_back(kibo: ModuleType) -> None:
+    from kibo_authtickets._config import SERVERS
     from kibo_authtickets._servers import match_server
 
-    server, values = match_server("https://t1234-s5678.sandbox.mozu.com/api/")  # type: ignore[misc]
+    server, values = match_server("https://t1234-s5678.sandbox.mozu.com/api/", SERVERS)  # type: ignore[misc]
     assert server.description == "Site Level Api"
     assert values == {"tenant_id": "1234", "site_id": "5678", "env": "sandbox"}
-    assert match_server("https://example.com/api") is None
+    assert match_server("https://example.com/api", SERVERS) is None
 
 
 def test_a_spec_without_kibo_features_gets_a_generic_client(tmp_path: Path) -> None:

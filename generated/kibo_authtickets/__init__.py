@@ -9,7 +9,8 @@ with Client(...) as client:
 """
 
 from ._client import AsyncClient, Client
-from ._servers import SERVERS, ServerTemplate, ServerVariable
+from ._config import SERVERS
+from ._servers import ServerTemplate, ServerVariable
 from ._version import __spec_version__, __version__
 from .auth import AppTokenAuth, AsyncCustomerTicketAuth, CustomerTicketAuth
 from .errors import (

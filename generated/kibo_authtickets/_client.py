@@ -20,8 +20,8 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
+from ._config import SERVERS
 from ._servers import (
-    SERVERS,
     ServerRouting,
     ServerTemplate,
     host_url,

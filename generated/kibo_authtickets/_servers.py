@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from .errors import ConfigurationError
 
 __all__ = [
-    "SERVERS",
     "ServerRouting",
     "ServerTemplate",
     "ServerVariable",
@@ -88,188 +87,7 @@ class ServerTemplate:
         return {names[k]: v for k, v in values.items() if k in names}
 
 
-SERVERS: tuple[ServerTemplate, ...] = (
-    ServerTemplate(
-        url="https://t{tenantId}-s{siteId}.{env}.usc1.kibocommerce.com/api",
-        description="GCP-US Site Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="siteId",
-                argument="site_id",
-                default="0",
-                enum=(),
-                description="Id of the Site",
-                required=True,
-                env="KIBO_SITE",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sb",
-                enum=("sb", "tp1", "tp2", "tp3", "tp4", "tp5", "stg2"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://t{tenantId}.{env}.usc1.kibocommerce.com/api",
-        description="GCP-US Tenant Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sb",
-                enum=("sb", "tp1", "tp2", "tp3", "tp4", "tp5", "stg2"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://t{tenantId}-s{siteId}.{env}.mozu.com/api",
-        description="Site Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="siteId",
-                argument="site_id",
-                default="0",
-                enum=(),
-                description="Id of the Site",
-                required=True,
-                env="KIBO_SITE",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sandbox",
-                enum=("sandbox", "tp1", "tp2", "tp3", "tp4", "tp5", "stg1"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://t{tenantId}.{env}.mozu.com/api",
-        description="Tenant Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sandbox",
-                enum=("sandbox", "tp1", "tp2", "tp3", "tp4", "tp5", "stg1", "stg2"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://home.mozu.com/api",
-        description="HomePod Api",
-        variables=(),
-    ),
-    ServerTemplate(
-        url="https://t{tenantId}.{env}.euw1.kibocommerce.com/api",
-        description="EURO Tenant Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sb",
-                enum=("sb", "tp1"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://t{tenantId}-s{siteId}.{env}.euw1.kibocommerce.com/api",
-        description="EURO Site Level Api",
-        variables=(
-            ServerVariable(
-                name="tenantId",
-                argument="tenant_id",
-                default="0",
-                enum=(),
-                description="Id of the Tenant",
-                required=True,
-                env="KIBO_TENANT",
-            ),
-            ServerVariable(
-                name="siteId",
-                argument="site_id",
-                default="0",
-                enum=(),
-                description="Id of the Site",
-                required=True,
-                env="KIBO_SITE",
-            ),
-            ServerVariable(
-                name="env",
-                argument="env",
-                default="sb",
-                enum=("sb", "tp1"),
-                description="",
-                env="KIBO_API_ENV",
-            ),
-        ),
-    ),
-    ServerTemplate(
-        url="https://home.euw1.kibocommerce.com/api",
-        description="EURO HomePod Api",
-        variables=(),
-    ),
-)
-
-
-def pick_server(
-    server: int | str | None, servers: tuple[ServerTemplate, ...] = SERVERS
-) -> ServerTemplate:
+def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...]) -> ServerTemplate:
     """A server by index or by description (case-insensitive); the first one by default."""
     if not servers:
         raise ConfigurationError("the spec lists no servers: pass base_url=...")
@@ -289,7 +107,7 @@ def pick_server(
 
 
 def match_server(
-    url: str, servers: tuple[ServerTemplate, ...] = SERVERS
+    url: str, servers: tuple[ServerTemplate, ...]
 ) -> tuple[ServerTemplate, dict[str, str]] | None:
     """Which server template `url` was built from, with the variable values read back from it."""
     for server in servers:

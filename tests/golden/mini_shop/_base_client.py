@@ -17,6 +17,7 @@ the epoch, for `Retry-After` dates).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import email.utils
 import functools
@@ -34,14 +35,15 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 from urllib.parse import quote, unquote_plus
 
-import httpx
 import pydantic
 
+from . import _config
 from . import errors as _errors
+from ._config import httpx
 from ._servers import ServerTemplate, pick_server
 from ._version import __version__
 
-log = logging.getLogger("mini_shop")
+log = logging.getLogger(_config.PACKAGE_NAME)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -58,7 +60,7 @@ DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-USER_AGENT = "mini-shop-python" + "/" + __version__
+USER_AGENT = _config.USER_AGENT_PRODUCT + "/" + __version__
 RAW_RESPONSE_HEADER = "X-Codegen-Raw-Response"
 RETRYABLE_STATUS = frozenset({408, 429})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -74,17 +76,7 @@ MAX_REDIRECTS = 20
 
 # Wire names whose values are secrets (from the spec), compared case- and separator-insensitively.
 SECRET_NAMES = frozenset(
-    re.sub(r"[^a-z0-9]", "", name.lower())
-    for name in [
-        "accessToken",
-        "authorization",
-        "client_secret",
-        "jwtAccessToken",
-        "otpCode",
-        "password",
-        "refreshToken",
-        "x-vol-user-claims",
-    ]
+    re.sub(r"[^a-z0-9]", "", name.lower()) for name in _config.SECRET_WIRE_NAMES
 )
 SECRET_HEADERS = frozenset(
     {"authorization", "x-vol-user-claims", "proxy-authorization", "cookie", "set-cookie"}
@@ -196,7 +188,7 @@ class _RedactHttpxUrls(logging.Filter):
 
 
 def _install_httpx_log_filter() -> None:
-    httpx_log = logging.getLogger("httpx")
+    httpx_log = logging.getLogger(_config.HTTP_LIBRARY)
     if not any(getattr(f, "redacts_secret_query", False) for f in httpx_log.filters):
         httpx_log.addFilter(_RedactHttpxUrls())
 
@@ -1240,10 +1232,8 @@ def _utf8(response: httpx.Response) -> bytes:
     """The body as UTF-8 bytes without a byte-order mark, whatever charset the server declared."""
     content = response.content
     if not _declares_utf8(response.headers.get("content-type")):
-        try:
+        with contextlib.suppress(LookupError, UnicodeError):  # httpx falls back itself
             content = response.text.encode("utf-8")
-        except (LookupError, UnicodeError):  # pragma: no cover - httpx falls back itself
-            pass
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]
     return content
@@ -1348,7 +1338,7 @@ class SyncAPIClient(BaseClient):
 
 
 async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # here, not at module level: `import mini_shop` stays cheap
+    import asyncio  # here, not at module level: importing the package stays cheap
 
     await asyncio.sleep(seconds)
 

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from .errors import ConfigurationError
 
 __all__ = [
-    "SERVERS",
     "ServerRouting",
     "ServerTemplate",
     "ServerVariable",
@@ -88,26 +87,7 @@ class ServerTemplate:
         return {names[k]: v for k, v in values.items() if k in names}
 
 
-SERVERS: tuple[ServerTemplate, ...] = (
-    ServerTemplate(
-        url="https://{region}.shop.example/api",
-        description="Regional",
-        variables=(
-            ServerVariable(
-                name="region",
-                argument="region",
-                default="eu",
-                enum=("eu", "us"),
-                description="",
-            ),
-        ),
-    ),
-)
-
-
-def pick_server(
-    server: int | str | None, servers: tuple[ServerTemplate, ...] = SERVERS
-) -> ServerTemplate:
+def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...]) -> ServerTemplate:
     """A server by index or by description (case-insensitive); the first one by default."""
     if not servers:
         raise ConfigurationError("the spec lists no servers: pass base_url=...")
@@ -127,7 +107,7 @@ def pick_server(
 
 
 def match_server(
-    url: str, servers: tuple[ServerTemplate, ...] = SERVERS
+    url: str, servers: tuple[ServerTemplate, ...]
 ) -> tuple[ServerTemplate, dict[str, str]] | None:
     """Which server template `url` was built from, with the variable values read back from it."""
     for server in servers:

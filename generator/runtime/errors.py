@@ -1,4 +1,4 @@
-"""Errors raised by the {{ api.package_name }} client.
+"""Errors raised by the client.
 
 APIError
 ├── APIConnectionError
@@ -14,20 +14,12 @@ Messages never contain tokens or passwords: they are built from redacted text on
 
 from __future__ import annotations
 
-{% if api.error_model %}
 from typing import TYPE_CHECKING
-{% else %}
-from typing import TYPE_CHECKING, Any
-{% endif %}
 
-{{ api.http_library.import_line }}
+from ._config import httpx
 
 if TYPE_CHECKING:
-{% if api.error_model %}
-    from .models import {{ api.error_model }} as ErrorModel
-{% else %}
-    ErrorModel = Any
-{% endif %}
+    from ._config import ErrorModel
 
 __all__ = [
     "APIConnectionError",
@@ -77,14 +69,18 @@ class InvalidRequestError(APIError, ValueError):
 class APIConnectionError(APIError):
     """The server could not be reached (DNS, refused connection, TLS, broken pipe...)."""
 
-    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message, request=request)
 
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (after all retries)."""
 
-    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
+    def __init__(
+        self, message: str = "Request timed out.", *, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message, request=request)
 
 

@@ -15,6 +15,7 @@ the epoch, for `Retry-After` dates).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import email.utils
 import functools
@@ -32,14 +33,15 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 from urllib.parse import quote, unquote_plus
 
-{{ api.http_library.import_line }}
 import pydantic
 
+from . import _config
 from . import errors as _errors
+from ._config import httpx
 from ._servers import ServerTemplate, pick_server
 from ._version import __version__
 
-log = logging.getLogger({{ api.package_name|pyrepr }})
+log = logging.getLogger(_config.PACKAGE_NAME)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -56,7 +58,7 @@ DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-USER_AGENT = {{ api.user_agent_product|pyrepr }} + "/" + __version__
+USER_AGENT = _config.USER_AGENT_PRODUCT + "/" + __version__
 RAW_RESPONSE_HEADER = "X-Codegen-Raw-Response"
 RETRYABLE_STATUS = frozenset({408, 429})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -71,12 +73,12 @@ MAX_REDIRECTS = 20
 # ---------------------------------------------------------------------------------------------
 
 # Wire names whose values are secrets (from the spec), compared case- and separator-insensitively.
-{% set always_secret = ["password", "accessToken", "refreshToken", "jwtAccessToken", "client_secret", "otpCode", "x-vol-user-claims", "authorization"] %}
 SECRET_NAMES = frozenset(
-    re.sub(r"[^a-z0-9]", "", name.lower())
-    for name in {{ (api.secret_wire_names|list + always_secret)|unique|sort|list|pyrepr }}
+    re.sub(r"[^a-z0-9]", "", name.lower()) for name in _config.SECRET_WIRE_NAMES
 )
-SECRET_HEADERS = frozenset({"authorization", "x-vol-user-claims", "proxy-authorization", "cookie", "set-cookie"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-vol-user-claims", "proxy-authorization", "cookie", "set-cookie"}
+)
 REDACTED = "***"
 
 # `name: value`, `"name": "value"`, `name=value`: a value after a secret name in free text.
@@ -99,7 +101,10 @@ def is_secret_name(name: str) -> bool:
 def redact_json(value: Any) -> Any:
     """A copy of a JSON value with every secret field's value replaced."""
     if isinstance(value, dict):
-        return {k: (REDACTED if is_secret_name(str(k)) and v else redact_json(v)) for k, v in value.items()}
+        return {
+            k: (REDACTED if is_secret_name(str(k)) and v else redact_json(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact_json(v) for v in value]
     return value
@@ -174,12 +179,14 @@ class _RedactHttpxUrls(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
-            record.args = tuple(redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args)
+            record.args = tuple(
+                redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args
+            )
         return True
 
 
 def _install_httpx_log_filter() -> None:
-    httpx_log = logging.getLogger({{ api.http_library|pyrepr }})
+    httpx_log = logging.getLogger(_config.HTTP_LIBRARY)
     if not any(getattr(f, "redacts_secret_query", False) for f in httpx_log.filters):
         httpx_log.addFilter(_RedactHttpxUrls())
 
@@ -193,7 +200,9 @@ _install_httpx_log_filter()
 
 def encode_param(value: Any) -> Any:
     """A query/path/header value as the wire wants it (lists stay lists: repeated keys)."""
-    if type(value) is str or type(value) is int:  # the common case, first (bool and enums are subclasses)
+    if (
+        type(value) is str or type(value) is int
+    ):  # the common case, first (bool and enums are subclasses)
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -235,9 +244,13 @@ def to_jsonable(body: Any, model: type[pydantic.BaseModel] | None) -> Any:
             # What is wrong, never the value (it may be a password): one error family, APIError.
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in error['loc']) or '(body)'}: {error['msg']}"
-                for error in exc.errors(include_url=False, include_input=False, include_context=False)
+                for error in exc.errors(
+                    include_url=False, include_input=False, include_context=False
+                )
             )
-        if problems is not None:  # raised here, outside `except`: pydantic's error is not kept as context
+        if (
+            problems is not None
+        ):  # raised here, outside `except`: pydantic's error is not kept as context
             raise _errors.InvalidRequestError(f"body does not fit {model.__name__}: {problems}")
     if isinstance(body, pydantic.BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -283,7 +296,9 @@ class _Where:
 _DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 
 
-def _apply_query_styles(query: dict[str, Any], raw: Mapping[str, Any], styles: Mapping[str, str]) -> None:
+def _apply_query_styles(
+    query: dict[str, Any], raw: Mapping[str, Any], styles: Mapping[str, str]
+) -> None:
     for name, style in styles.items():
         value = query.get(name)
         if value is None:
@@ -304,7 +319,17 @@ class FinalRequestOptions:
     """Everything one call needs; built by a resource method, consumed by the client."""
 
     __slots__ = (
-        *("base_url", "cast_to", "content", "files", "form", "headers", "idempotent", "json_body", "method"),
+        *(
+            "base_url",
+            "cast_to",
+            "content",
+            "files",
+            "form",
+            "headers",
+            "idempotent",
+            "json_body",
+            "method",
+        ),
         *("operation", "path", "query", "raw", "timeout"),
     )
 
@@ -332,7 +357,11 @@ class FinalRequestOptions:
         operation: str | None = None,
     ) -> None:
         # Called once per request: the empty cases (most calls) build nothing.
-        merged_headers = {k: str(encode_param(v)) for k, v in headers.items() if v is not None} if headers else {}
+        merged_headers = (
+            {k: str(encode_param(v)) for k, v in headers.items() if v is not None}
+            if headers
+            else {}
+        )
         if cookies:
             # `in: cookie` parameters: one Cookie header, values percent-encoded (RFC 6265 octets).
             pairs = "; ".join(
@@ -347,7 +376,9 @@ class FinalRequestOptions:
             extra = dict(extra_headers)
             self.raw = extra.pop(RAW_RESPONSE_HEADER, None) is not None
             merged_headers.update(extra)
-        merged_query = {k: encode_param(v) for k, v in query.items() if v is not None} if query else {}
+        merged_query = (
+            {k: encode_param(v) for k, v in query.items() if v is not None} if query else {}
+        )
         if query and query_styles:
             _apply_query_styles(merged_query, query, query_styles)
         if extra_query:
@@ -373,9 +404,12 @@ class FinalRequestOptions:
         self.idempotent = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         self.operation = operation  # "GET /carts/{cartId}": what a server-side deprecation is about
 
-
     def _encode(
-        self, body: Any, model: type[pydantic.BaseModel] | None, media: tuple[tuple[str, str], ...], chosen: str | None
+        self,
+        body: Any,
+        model: type[pydantic.BaseModel] | None,
+        media: tuple[tuple[str, str], ...],
+        chosen: str | None,
     ) -> None:
         """The body as its media type asks (decided per media type when the package was built)."""
         encodings = dict(media)
@@ -383,7 +417,9 @@ class FinalRequestOptions:
         encoding = encodings.get(content_type)
         if encoding is None:
             offered = ", ".join(encodings)
-            raise _errors.InvalidRequestError(f"content_type={content_type!r} is not offered here; choose one of {offered}")
+            raise _errors.InvalidRequestError(
+                f"content_type={content_type!r} is not offered here; choose one of {offered}"
+            )
         if encoding == "json":
             self.json_body = to_jsonable(body, model)
             if content_type.split(";", 1)[0].strip().lower() != "application/json":
@@ -394,9 +430,14 @@ class FinalRequestOptions:
             self.form, self.files = _multipart(body)
         elif encoding == "text":
             if not isinstance(body, str):
-                raise _errors.InvalidRequestError(f"a {content_type} body must be a str, not {type(body).__name__}")
+                raise _errors.InvalidRequestError(
+                    f"a {content_type} body must be a str, not {type(body).__name__}"
+                )
             self.content = body.encode("utf-8")
-            self.headers.setdefault("Content-Type", content_type if "charset" in content_type else f"{content_type}; charset=utf-8")
+            self.headers.setdefault(
+                "Content-Type",
+                content_type if "charset" in content_type else f"{content_type}; charset=utf-8",
+            )
         else:  # binary: bytes or a binary file object, with the spec's media type
             self.content = _binary(body, content_type)
             self.headers.setdefault("Content-Type", content_type)
@@ -413,7 +454,9 @@ def _field_text(value: Any) -> str:
 def _fields(data: Any) -> dict[str, list[str]]:
     """Form fields from JSON-ready data: a list repeats its key, None is left out."""
     if not isinstance(data, Mapping):
-        raise _errors.InvalidRequestError(f"a form body must be a mapping or a model, not {type(data).__name__}")
+        raise _errors.InvalidRequestError(
+            f"a form body must be a mapping or a model, not {type(data).__name__}"
+        )
     fields: dict[str, list[str]] = {}
     for key, value in data.items():
         for item in value if isinstance(value, list) else [value]:
@@ -423,7 +466,9 @@ def _fields(data: Any) -> dict[str, list[str]]:
 
 
 def _is_file(value: Any) -> bool:
-    return isinstance(value, (bytes, bytearray, memoryview, tuple)) or callable(getattr(value, "read", None))
+    return isinstance(value, (bytes, bytearray, memoryview, tuple)) or callable(
+        getattr(value, "read", None)
+    )
 
 
 def _multipart(body: Any) -> tuple[dict[str, list[str]], list[tuple[str, Any]]]:
@@ -432,7 +477,9 @@ def _multipart(body: Any) -> tuple[dict[str, list[str]], list[tuple[str, Any]]]:
     if isinstance(body, pydantic.BaseModel):
         body = body.model_dump(by_alias=True, exclude_unset=True)
     if not isinstance(body, Mapping):
-        raise _errors.InvalidRequestError(f"a multipart body must be a mapping or a model, not {type(body).__name__}")
+        raise _errors.InvalidRequestError(
+            f"a multipart body must be a mapping or a model, not {type(body).__name__}"
+        )
     fields: dict[str, list[str]] = {}
     files: list[tuple[str, Any]] = []
     for key, value in body.items():
@@ -440,7 +487,9 @@ def _multipart(body: Any) -> tuple[dict[str, list[str]], list[tuple[str, Any]]]:
             if item is None:
                 continue
             if _is_file(item):
-                files.append((str(key), bytes(item) if isinstance(item, (bytearray, memoryview)) else item))
+                files.append(
+                    (str(key), bytes(item) if isinstance(item, (bytearray, memoryview)) else item)
+                )
             else:
                 text = _field_text(pydantic.TypeAdapter(Any).dump_python(item, mode="json"))
                 fields.setdefault(str(key), []).append(text)
@@ -455,7 +504,9 @@ def _binary(body: Any, content_type: str) -> bytes:
         data = read()  # read once: a retry sends the same bytes
         if isinstance(data, bytes):
             return data
-    raise _errors.InvalidRequestError(f"a {content_type} body must be bytes or a binary file, not {type(body).__name__}")
+    raise _errors.InvalidRequestError(
+        f"a {content_type} body must be bytes or a binary file, not {type(body).__name__}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +517,9 @@ def _binary(body: Any, content_type: str) -> bytes:
 class RawResponse(Generic[T]):
     """The HTTP response of a successful call, with the parsed body on demand (`.parse()`)."""
 
-    def __init__(self, http_response: httpx.Response, parser: Callable[[], T], *, retries_taken: int = 0) -> None:
+    def __init__(
+        self, http_response: httpx.Response, parser: Callable[[], T], *, retries_taken: int = 0
+    ) -> None:
         self.http_response = http_response
         self.retries_taken = retries_taken
         """How many times the request was retried before this response."""
@@ -557,7 +610,9 @@ else:
         return decorate
 
 
-def async_to_raw_response_wrapper(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+def async_to_raw_response_wrapper(
+    func: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[RawResponse[T]]]:
     """`to_raw_response_wrapper` for coroutine methods."""
 
     @functools.wraps(func)
@@ -601,7 +656,9 @@ class RetryPolicy:
         self.clock = clock
         self.retry_non_idempotent = retry_non_idempotent
 
-    def should_retry_response(self, response: httpx.Response, retries_taken: int, idempotent: bool = True) -> bool:
+    def should_retry_response(
+        self, response: httpx.Response, retries_taken: int, idempotent: bool = True
+    ) -> bool:
         if retries_taken >= self.max_retries or response.status_code < 400:
             return False
         should: str | None = response.headers.get("x-should-retry")
@@ -613,10 +670,14 @@ class RetryPolicy:
             return True
         return response.status_code in RETRYABLE_STATUS or response.status_code >= 500
 
-    def should_retry_error(self, error: Exception, retries_taken: int, idempotent: bool = True) -> bool:
+    def should_retry_error(
+        self, error: Exception, retries_taken: int, idempotent: bool = True
+    ) -> bool:
         if retries_taken >= self.max_retries:
             return False
-        if not isinstance(error, httpx.TransportError) or isinstance(error, httpx.UnsupportedProtocol):
+        if not isinstance(error, httpx.TransportError) or isinstance(
+            error, httpx.UnsupportedProtocol
+        ):
             return False
         if idempotent or self.retry_non_idempotent:
             return True
@@ -666,13 +727,15 @@ def _cap(seconds: float) -> float | None:
 # The client core
 # ---------------------------------------------------------------------------------------------
 
+
 def _refuse_broken_headers(request: httpx.Request) -> None:
     """A header value with a line break or NUL is refused before it is sent: h11 would refuse it
     too, but only after httpcore logged it (a token read with its trailing newline)."""
     for name, value in request.headers.raw:
         if b"\n" in value or b"\r" in value or b"\0" in value:
             raise _errors.InvalidRequestError(
-                f"header {name.decode('latin-1')!r} has a line break or NUL in its value", request=request
+                f"header {name.decode('latin-1')!r} has a line break or NUL in its value",
+                request=request,
             )
 
 
@@ -733,7 +796,9 @@ def _redirect(previous: _Send, response: httpx.Response) -> _Send:
             if name.lower() in SECRET_HEADERS or is_secret_name(name):
                 del headers[name]
         auth = None
-    redirected = httpx.Request(method, url, headers=headers, content=content, extensions=request.extensions)
+    redirected = httpx.Request(
+        method, url, headers=headers, content=content, extensions=request.extensions
+    )
     return _Send(redirected, auth)
 
 
@@ -755,7 +820,11 @@ def _warn_server_deprecation(response: httpx.Response, options: FinalRequestOpti
         if operation in _DEPRECATIONS_SEEN:
             return
         _DEPRECATIONS_SEEN.add(operation)
-    said = [f"{name}: {response.headers[name][:100]!r}" for name in ("Deprecation", "Sunset") if name in response.headers]
+    said = [
+        f"{name}: {response.headers[name][:100]!r}"
+        for name in ("Deprecation", "Sunset")
+        if name in response.headers
+    ]
     log.warning("the server marks %s as deprecated (%s)", operation, ", ".join(said))
 
 
@@ -774,7 +843,9 @@ class BaseClient:
         validate_responses: bool = True,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise _errors.ConfigurationError(f"base_url must start with http:// or https://: {base_url!r}")
+            raise _errors.ConfigurationError(
+                f"base_url must start with http:// or https://: {base_url!r}"
+            )
         self.base_url = base_url.rstrip("/")
         # False: responses become models by `model_construct`, unvalidated (see `_construct`).
         self.validate_responses = validate_responses
@@ -829,7 +900,9 @@ class BaseClient:
                 jitter=self._retry.jitter,
                 clock=self._retry.clock,
                 retry_non_idempotent=(
-                    self._retry.retry_non_idempotent if retry_non_idempotent is None else retry_non_idempotent
+                    self._retry.retry_non_idempotent
+                    if retry_non_idempotent is None
+                    else retry_non_idempotent
                 ),
             )
         if default_headers is not None:
@@ -854,10 +927,15 @@ class BaseClient:
         each request.)"""
         cached = self._headers_cache
         if cached is None or cached[0] != self._default_headers:
-            cached = self._headers_cache = (dict(self._default_headers), httpx.Headers(self._default_headers))
+            cached = self._headers_cache = (
+                dict(self._default_headers),
+                httpx.Headers(self._default_headers),
+            )
         return cached[1]
 
-    def _build_request(self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions) -> httpx.Request:
+    def _build_request(
+        self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions
+    ) -> httpx.Request:
         base = (options.base_url or self.base_url).rstrip("/")
         defaults = self._headers()
         carried = self._carried_headers
@@ -865,19 +943,27 @@ class BaseClient:
         # very headers (a `with_options(default_headers=...)` copy shares the pool but not them; its
         # headers only add to or replace the pool's, so they go with each request, over the pool's).
         headers: httpx.Headers | None = (
-            None if carried is not None and carried[0] is http and carried[1] == self._default_headers else defaults
+            None
+            if carried is not None and carried[0] is http and carried[1] == self._default_headers
+            else defaults
         )
         if options.headers or options.json_body is not None:
             # httpx.Headers merges case-insensitively: `extra_headers={"authorization": ...}` replaces.
             merged = httpx.Headers(headers)
             merged.update(options.headers)
-            if options.json_body is not None and "content-type" not in merged and "content-type" not in defaults:
+            if (
+                options.json_body is not None
+                and "content-type" not in merged
+                and "content-type" not in defaults
+            ):
                 merged["Content-Type"] = "application/json"
             headers = merged
         content = options.content
         if options.json_body is not None:
             # Compact JSON, encoded once: the body is what is on the wire.
-            content = json.dumps(options.json_body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = json.dumps(
+                options.json_body, separators=(",", ":"), ensure_ascii=False
+            ).encode()
         target = base + options.path
         url: httpx.URL | str = target
         params = options.query or None
@@ -953,7 +1039,9 @@ class BaseClient:
                     retries_taken + 1,
                     attempts,
                 )
-                if not self._retry.should_retry_response(response, retries_taken, options.idempotent):
+                if not self._retry.should_retry_response(
+                    response, retries_taken, options.idempotent
+                ):
                     return self._process_response(response, options, retries_taken)
                 delay = self._retry.delay(retries_taken, response)
                 reason = f"status {response.status_code}"
@@ -961,13 +1049,20 @@ class BaseClient:
                 if not self._retry.should_retry_error(outcome, retries_taken, options.idempotent):
                     # Chained to a redacted copy: httpx's own message (and what it chains) may quote
                     # a header or URL with a secret in it.
-                    raise self._connection_error(request, outcome, retries_taken) from _redacted(outcome, request)
+                    raise self._connection_error(request, outcome, retries_taken) from _redacted(
+                        outcome, request
+                    )
                 delay = self._retry.delay(retries_taken)
                 reason = type(outcome).__name__
             else:  # pragma: no cover - drivers only send back responses and httpx errors
                 raise TypeError(f"unexpected outcome {outcome!r}")
             log.info(
-                "retrying %s in %.2f s after %s (attempt %d of %d)", where, delay, reason, retries_taken + 2, attempts
+                "retrying %s in %.2f s after %s (attempt %d of %d)",
+                where,
+                delay,
+                reason,
+                retries_taken + 2,
+                attempts,
             )
             yield delay
             retries_taken += 1
@@ -985,13 +1080,19 @@ class BaseClient:
             f"Connection error{tries}: {where}: {type(error).__name__}{detail}", request=request
         )
 
-    def _process_response(self, response: httpx.Response, options: FinalRequestOptions, retries_taken: int) -> Any:
+    def _process_response(
+        self, response: httpx.Response, options: FinalRequestOptions, retries_taken: int
+    ) -> Any:
         if "deprecation" in response.headers or "sunset" in response.headers:
             _warn_server_deprecation(response, options)
         if not response.is_success:
             raise self._make_status_error(response)
         if options.raw:
-            return RawResponse(response, lambda: self._parse(response, options.cast_to), retries_taken=retries_taken)
+            return RawResponse(
+                response,
+                lambda: self._parse(response, options.cast_to),
+                retries_taken=retries_taken,
+            )
         return self._parse(response, options.cast_to)
 
     def _parse(self, response: httpx.Response, cast_to: Any) -> Any:
@@ -1047,7 +1148,9 @@ class BaseClient:
             problem = "body is not valid JSON"
             body = response.text
         else:
-            places = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errors[:3])
+            places = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errors[:3]
+            )
             problem = f"body does not match {getattr(cast_to, '__name__', str(cast_to))} ({places})"
             body = _json_or_text(response)
         content_type = response.headers.get("content-type", "no Content-Type")
@@ -1057,7 +1160,9 @@ class BaseClient:
         )
         if body is not None:
             message += f"; body starts {_excerpt(body, secrets)!r}"
-        return _errors.APIResponseValidationError(redact_text(message, secrets), response=response, body=body)
+        return _errors.APIResponseValidationError(
+            redact_text(message, secrets), response=response, body=body
+        )
 
     def _make_status_error(self, response: httpx.Response) -> _errors.APIStatusError:
         secrets = secrets_of(response.request)
@@ -1082,21 +1187,29 @@ class BaseClient:
         if detail:
             message += f": {detail}"
         cls = _errors.status_error_class(response.status_code)
-        return cls(redact_text(message, secrets), response=response, body=body, error=cast(Any, error))
+        return cls(
+            redact_text(message, secrets), response=response, body=body, error=cast(Any, error)
+        )
 
 
 def _construct(cast_to: Any, data: Any) -> Any:
     """`data` as `cast_to` without validation (`validate_responses=False`): a model is built with
     `model_construct` from its wire names, nested values stay the JSON they are, lists of models
     are built item by item, anything else is the JSON itself."""
-    if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel) and isinstance(data, dict):
+    if (
+        isinstance(cast_to, type)
+        and issubclass(cast_to, pydantic.BaseModel)
+        and isinstance(data, dict)
+    ):
         names: dict[str, str] = {}
         for name, info in cast_to.model_fields.items():
             choices = getattr(info.validation_alias, "choices", None) or [info.validation_alias]
             for wire in (info.serialization_alias, info.alias, *choices, name):
                 if isinstance(wire, str):
                     names.setdefault(wire, name)
-        return cast_to.model_construct(**{str(names.get(key, key)): value for key, value in data.items()})
+        return cast_to.model_construct(
+            **{str(names.get(key, key)): value for key, value in data.items()}
+        )
     origin = getattr(cast_to, "__origin__", None)
     if origin is list and isinstance(data, list):
         (item,) = getattr(cast_to, "__args__", (Any,))
@@ -1117,10 +1230,8 @@ def _utf8(response: httpx.Response) -> bytes:
     """The body as UTF-8 bytes without a byte-order mark, whatever charset the server declared."""
     content = response.content
     if not _declares_utf8(response.headers.get("content-type")):
-        try:
+        with contextlib.suppress(LookupError, UnicodeError):  # httpx falls back itself
             content = response.text.encode("utf-8")
-        except (LookupError, UnicodeError):  # pragma: no cover - httpx falls back itself
-            pass
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]
     return content
@@ -1131,7 +1242,11 @@ def _json_string(content: bytes) -> bytes | None:
         value = json.loads(content)
     except ValueError:
         return None
-    return value.encode("utf-8") if isinstance(value, str) and value.strip()[:1] in ("{", "[") else None
+    return (
+        value.encode("utf-8")
+        if isinstance(value, str) and value.strip()[:1] in ("{", "[")
+        else None
+    )
 
 
 def _json_or_text(response: httpx.Response) -> object:
@@ -1183,14 +1298,18 @@ class SyncAPIClient(BaseClient):
 
     def request(self, options: FinalRequestOptions) -> Any:
         if self._http.is_closed:
-            raise _errors.InvalidRequestError("the client is closed: make a new one (or use it inside `with`)")
+            raise _errors.InvalidRequestError(
+                "the client is closed: make a new one (or use it inside `with`)"
+            )
         flow = self._request_flow(self._http, options)
         step = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, _Send):
                 try:
-                    outcome = self._http.send(step.request, auth=step.auth_argument(), follow_redirects=False)
+                    outcome = self._http.send(
+                        step.request, auth=step.auth_argument(), follow_redirects=False
+                    )
                 except httpx.HTTPError as exc:
                     outcome = exc
             else:
@@ -1217,7 +1336,7 @@ class SyncAPIClient(BaseClient):
 
 
 async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # here, not at module level: `import {{ api.package_name }}` stays cheap
+    import asyncio  # here, not at module level: importing the package stays cheap
 
     await asyncio.sleep(seconds)
 
@@ -1257,14 +1376,18 @@ class AsyncAPIClient(BaseClient):
 
     async def request(self, options: FinalRequestOptions) -> Any:
         if self._http.is_closed:
-            raise _errors.InvalidRequestError("the client is closed: make a new one (or use it inside `async with`)")
+            raise _errors.InvalidRequestError(
+                "the client is closed: make a new one (or use it inside `async with`)"
+            )
         flow = self._request_flow(self._http, options)
         step = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, _Send):
                 try:
-                    outcome = await self._http.send(step.request, auth=step.auth_argument(), follow_redirects=False)
+                    outcome = await self._http.send(
+                        step.request, auth=step.auth_argument(), follow_redirects=False
+                    )
                 except httpx.HTTPError as exc:
                     outcome = exc
             else:

@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["SERVERS", "ServerRouting", "ServerTemplate", "ServerVariable", "host_url", "match_server", "pick_server"]
+__all__ = [
+    "ServerRouting",
+    "ServerTemplate",
+    "ServerVariable",
+    "host_url",
+    "match_server",
+    "pick_server",
+]
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -51,7 +58,9 @@ class ServerTemplate:
             value = str(value)
             if variable.enum and value not in variable.enum:
                 allowed = ", ".join(repr(v) for v in variable.enum)
-                raise ConfigurationError(f"{variable.argument}={value!r} is not allowed; choose one of {allowed}")
+                raise ConfigurationError(
+                    f"{variable.argument}={value!r} is not allowed; choose one of {allowed}"
+                )
             if not re.fullmatch(r"[A-Za-z0-9._~-]+", value):
                 raise ConfigurationError(f"{variable.argument}={value!r} is not a valid URL part")
             resolved[variable.name] = value
@@ -70,38 +79,13 @@ class ServerTemplate:
         found = re.fullmatch(pattern, url.rstrip("/"), re.IGNORECASE)
         if found is None:
             return None
-        values = dict(zip((m.group(1) for m in _PLACEHOLDER.finditer(self.url)), found.groups(), strict=True))
+        values = dict(
+            zip((m.group(1) for m in _PLACEHOLDER.finditer(self.url)), found.groups(), strict=True)
+        )
         return {names[k]: v for k, v in values.items() if k in names}
 
 
-SERVERS: tuple[ServerTemplate, ...] = (
-{% for server in api.servers %}
-    ServerTemplate(
-        url={{ server.url|pyrepr }},
-        description={{ server.description|pyrepr }},
-        variables=(
-{% for variable in server.variables %}
-            ServerVariable(
-                name={{ variable.name|pyrepr }},
-                argument={{ variable.py_name|pyrepr }},
-                default={{ variable.default|pyrepr }},
-                enum={{ variable.enum|pyrepr }},
-                description={{ variable.description|pyrepr }},
-{% if variable.py_name in wiring.required_variables %}
-                required=True,
-{% endif %}
-{% if variable.py_name in wiring.variable_env %}
-                env={{ wiring.variable_env[variable.py_name]|pyrepr }},
-{% endif %}
-            ),
-{% endfor %}
-        ),
-    ),
-{% endfor %}
-)
-
-
-def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...] = SERVERS) -> ServerTemplate:
+def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...]) -> ServerTemplate:
     """A server by index or by description (case-insensitive); the first one by default."""
     if not servers:
         raise ConfigurationError("the spec lists no servers: pass base_url=...")
@@ -109,7 +93,9 @@ def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...] = 
         return servers[0]
     if isinstance(server, int):
         if not 0 <= server < len(servers):
-            raise ConfigurationError(f"server={server} is out of range: there are {len(servers)} servers (see SERVERS)")
+            raise ConfigurationError(
+                f"server={server} is out of range: there are {len(servers)} servers (see SERVERS)"
+            )
         return servers[server]
     for candidate in servers:
         if candidate.description.lower() == server.lower() or candidate.url == server:
@@ -118,7 +104,9 @@ def pick_server(server: int | str | None, servers: tuple[ServerTemplate, ...] = 
     raise ConfigurationError(f"unknown server {server!r}; choose an index or one of {known}")
 
 
-def match_server(url: str, servers: tuple[ServerTemplate, ...] = SERVERS) -> tuple[ServerTemplate, dict[str, str]] | None:
+def match_server(
+    url: str, servers: tuple[ServerTemplate, ...]
+) -> tuple[ServerTemplate, dict[str, str]] | None:
     """Which server template `url` was built from, with the variable values read back from it."""
     for server in servers:
         values = server.match(url)

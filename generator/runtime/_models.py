@@ -22,7 +22,10 @@ def _is_secret(name: str) -> bool:
 def _masked(value: Any) -> Any:
     """`value` with the secret strings of mappings (and of their lists) replaced, for repr only."""
     if isinstance(value, dict):
-        return {k: (_HIDDEN if isinstance(v, str) and _is_secret(str(k)) else _masked(v)) for k, v in value.items()}
+        return {
+            k: (_HIDDEN if isinstance(v, str) and _is_secret(str(k)) else _masked(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_masked(item) for item in value]
     return value
@@ -32,7 +35,9 @@ class Model(pydantic.BaseModel):
     """Unknown fields are kept (a newer server's data survives a round trip); validation errors
     never quote the input (it may be a password)."""
 
-    model_config = pydantic.ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
+    model_config = pydantic.ConfigDict(
+        extra="allow", populate_by_name=True, hide_input_in_errors=True
+    )
 
     def __repr_args__(self) -> Any:
         fields = type(self).model_fields

@@ -1,0 +1,7 @@
+"""The generated packages' spec-independent modules, as plain Python: `render.py` copies each of them
+byte for byte into every package (after a constant header) and never formats them. What they need
+from the spec they read from the package's rendered `_config.py`.
+
+`_config.py` and `_version.py` here are stand-ins with the same names and types, so that ruff, mypy
+and `tests/runtime/` check and run these modules where they live; they are not copied.
+"""
