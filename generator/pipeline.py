@@ -79,12 +79,8 @@ class BuildOptions:
     drop_deprecated: bool = False
 
     def cache_text(self) -> str:
-        """For the cache key (`cache.fingerprint`)."""
-        previous = hashlib.sha256(json.dumps(self.previous, sort_keys=True).encode()).hexdigest()
-        return (
-            f"{self.limits!r}\0{self.http_library.value}\0{self.pins.fingerprint()}\0{previous}"
-            f"\0{self.drop_deprecated}"
-        )
+        """For the cache key (`cache.fingerprint`); the previous surface is added by `build_cached`."""
+        return f"{self.limits!r}\0{self.http_library.value}\0{self.pins.fingerprint()}\0{self.drop_deprecated}"
 
 
 DEFAULT_OPTIONS = BuildOptions()
@@ -186,16 +182,38 @@ def build_cached(
     options: BuildOptions = DEFAULT_OPTIONS,
     progress: Progress = QUIET,
 ) -> Built:
-    """The package's files: from the cache when the inputs' fingerprint is known, else built."""
-    key = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
-    if key is not None:
+    """The package's files: from the cache when the inputs' fingerprint is known, else built.
+
+    The previous package's surface is an input too (its renames become aliases). A build is
+    idempotent over its own output, so an entry is stored under the surface it replaced and under
+    the surface it wrote; and a build that replaced nothing also stands for one that replaces a
+    package with exactly its surface (an unchanged regeneration, `check`)."""
+    from .surface import SURFACE_FILE, parse_surface_module
+
+    base = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
+
+    def key(previous: Surface | None) -> str:
+        text = json.dumps(previous, sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(f"{base}\0{text}".encode()).hexdigest()
+
+    def surface_of(entry: _cache.Entry) -> Surface | None:
+        data = entry.files.get(SURFACE_FILE)
+        return None if data is None else parse_surface_module(data.decode("utf-8"))
+
+    if base is not None:
         with progress.stage("cache"):
-            hit = _cache.load(key)
+            hit = _cache.load(key(options.previous))
+            if hit is None and options.previous is not None:
+                fresh = _cache.load(key(None))
+                hit = fresh if fresh is not None and surface_of(fresh) == options.previous else None
         if hit is not None:
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
     built = build_package(spec_path, package_name, options, progress)
-    if key is not None:
-        _cache.store(key, built)
+    if base is not None:
+        _cache.store(key(options.previous), built)
+        written = surface_of(built)
+        if written is not None and written != options.previous:
+            _cache.store(key(written), built)
     return built
 
 

@@ -242,8 +242,8 @@ class Resource:
 
     @property
     def typing_imports(self) -> Code:
-        """`from typing import ...` of a resource module: `cast`, and what its signatures use."""
-        names = sorted(({"IO", "Any", "Literal"} & self.uses) | {"cast"}, key=import_sort_key)
+        """`from typing import ...` of a resource module: what its signatures use (may be empty)."""
+        names = sorted({"IO", "Any", "Literal"} & self.uses, key=import_sort_key)
         return Code(", ".join(names))
 
     @property

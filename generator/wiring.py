@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .safe import Identifier
+from .safe import Code, Identifier
 from .spec import ApiSpec, Operation, Resource, SchemeType, Server
 
 KIBO_HOSTS = ("mozu.com", "kibocommerce.com")
@@ -59,6 +59,12 @@ class TokenOperation:
     grant_type: str | None
     access_token: str
     expires_in: str
+
+    @property
+    def server_imports(self) -> Code:
+        """What auth.py imports from `_servers` for TOKEN_SERVERS and the auth host (only what it uses)."""
+        with_variables = any(server.variables for server in self.servers)
+        return Code("ServerTemplate, ServerVariable, host_url" if with_variables else "ServerTemplate, host_url")
 
 
 @dataclass(frozen=True)

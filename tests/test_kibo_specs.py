@@ -99,7 +99,9 @@ def _routes_in_source(method: object) -> tuple[str, str]:
     """(METHOD, path template) the generated method sends, read from its source."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(method)))  # type: ignore[arg-type]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "FinalRequestOptions":
+        called = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript) else None
+        if isinstance(called, ast.Name) and called.id == "FinalRequestOptions":  # FinalRequestOptions[T](...)
+            assert isinstance(node, ast.Call)
             verb, target = node.args[0], node.args[1]
             if isinstance(target, ast.Call):  # build_path("...", {...})
                 target = target.args[0]

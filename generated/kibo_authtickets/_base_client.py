@@ -317,8 +317,9 @@ def _apply_query_styles(
 _COOKIE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 
 
-class FinalRequestOptions:
-    """Everything one call needs; built by a resource method, consumed by the client."""
+class FinalRequestOptions(Generic[T]):
+    """Everything one call needs; built by a resource method, consumed by the client. `T` is what
+    the call returns: `request(FinalRequestOptions[Cart](...))` is typed `Cart`, no cast needed."""
 
     __slots__ = (
         *(
@@ -814,7 +815,7 @@ _DEPRECATIONS_SEEN: set[str] = set()
 _DEPRECATIONS_LOCK = threading.Lock()
 
 
-def _warn_server_deprecation(response: httpx.Response, options: FinalRequestOptions) -> None:
+def _warn_server_deprecation(response: httpx.Response, options: FinalRequestOptions[Any]) -> None:
     """A `Deprecation` or `Sunset` response header (RFC 9745, RFC 8594): one warning per
     operation and process, not one per call."""
     operation = options.operation or f"{options.method} {options.path}"
@@ -936,7 +937,7 @@ class BaseClient:
         return cached[1]
 
     def _build_request(
-        self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions
+        self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions[Any]
     ) -> httpx.Request:
         base = (options.base_url or self.base_url).rstrip("/")
         defaults = self._headers()
@@ -997,7 +998,7 @@ class BaseClient:
         )
 
     def _request_flow(
-        self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions
+        self, http: httpx.Client | httpx.AsyncClient, options: FinalRequestOptions[Any]
     ) -> Generator[Step, Outcome, Any]:
         """The whole life of one call, I/O left to the driver: yields requests to send and delays
         to sleep, receives responses or errors, returns the parsed result or raises an APIError.
@@ -1083,7 +1084,7 @@ class BaseClient:
         )
 
     def _process_response(
-        self, response: httpx.Response, options: FinalRequestOptions, retries_taken: int
+        self, response: httpx.Response, options: FinalRequestOptions[Any], retries_taken: int
     ) -> Any:
         if "deprecation" in response.headers or "sunset" in response.headers:
             _warn_server_deprecation(response, options)
@@ -1298,7 +1299,7 @@ class SyncAPIClient(BaseClient):
         self._http = http_client
         self._sleep = sleep
 
-    def request(self, options: FinalRequestOptions) -> Any:
+    def request(self, options: FinalRequestOptions[T]) -> T:
         if self._http.is_closed:
             raise _errors.InvalidRequestError(
                 "the client is closed: make a new one (or use it inside `with`)"
@@ -1319,7 +1320,7 @@ class SyncAPIClient(BaseClient):
             try:
                 step = flow.send(outcome)
             except StopIteration as done:
-                return done.value
+                return cast("T", done.value)  # what `cast_to` (the T of the options) parses to
 
     @property
     def is_closed(self) -> bool:
@@ -1376,7 +1377,7 @@ class AsyncAPIClient(BaseClient):
         self._http = http_client
         self._sleep = sleep if sleep is not None else _asyncio_sleep
 
-    async def request(self, options: FinalRequestOptions) -> Any:
+    async def request(self, options: FinalRequestOptions[T]) -> T:
         if self._http.is_closed:
             raise _errors.InvalidRequestError(
                 "the client is closed: make a new one (or use it inside `async with`)"
@@ -1397,7 +1398,7 @@ class AsyncAPIClient(BaseClient):
             try:
                 step = flow.send(outcome)
             except StopIteration as done:
-                return done.value
+                return cast("T", done.value)  # what `cast_to` (the T of the options) parses to
 
     @property
     def is_closed(self) -> bool:

@@ -29,7 +29,7 @@ import httpx
 
 from . import errors as _errors
 from ._base_client import redact_json, redact_text
-from ._servers import ServerTemplate, ServerVariable, host_url
+from ._servers import ServerTemplate, host_url
 
 if TYPE_CHECKING:
     import asyncio
@@ -55,8 +55,6 @@ log = logging.getLogger("kibo_authtickets")
 
 Clock = Callable[[], datetime]
 """Returns the current time (timezone-aware); inject one in tests instead of sleeping."""
-
-_ServerTypes = (ServerTemplate, ServerVariable)  # both are used by the rendered constants below
 
 
 def utcnow() -> datetime:

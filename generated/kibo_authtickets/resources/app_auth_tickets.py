@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from .._base_client import (
     AsyncAPIResource,
@@ -69,27 +69,24 @@ class AppAuthTickets(SyncAPIResource):
 
         """
 
-        return cast(
-            "OAuthAccessTokenResponse",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/platform/applications/authtickets/oauth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OAuthAuthenticationRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=OAuthAccessTokenResponse,
-                    base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /platform/applications/authtickets/oauth",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[OAuthAccessTokenResponse](
+                "POST",
+                "/platform/applications/authtickets/oauth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OAuthAuthenticationRequest,
+                media=(("application/json", "json"),),
+                cast_to=OAuthAccessTokenResponse,
+                base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /platform/applications/authtickets/oauth",
+            )
         )
 
 
@@ -127,27 +124,24 @@ class AsyncAppAuthTickets(AsyncAPIResource):
 
         """
 
-        return cast(
-            "OAuthAccessTokenResponse",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/platform/applications/authtickets/oauth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OAuthAuthenticationRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=OAuthAccessTokenResponse,
-                    base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /platform/applications/authtickets/oauth",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[OAuthAccessTokenResponse](
+                "POST",
+                "/platform/applications/authtickets/oauth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OAuthAuthenticationRequest,
+                media=(("application/json", "json"),),
+                cast_to=OAuthAccessTokenResponse,
+                base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /platform/applications/authtickets/oauth",
+            )
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from .._base_client import (
     AsyncAPIResource,
@@ -59,26 +59,23 @@ class StorefrontAuthTicket(SyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=CustomerUserAuthInfo,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=CustomerUserAuthInfo,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets",
+            )
         )
 
     def refresh_user_auth_ticket(
@@ -103,25 +100,22 @@ class StorefrontAuthTicket(SyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "PUT",
-                    "/commerce/customer/authtickets/refresh",
-                    query={
-                        "refreshToken": refresh_token,
-                        "accountId": account_id,
-                        "responseFields": response_fields,
-                    },
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="PUT /commerce/customer/authtickets/refresh",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "PUT",
+                "/commerce/customer/authtickets/refresh",
+                query={
+                    "refreshToken": refresh_token,
+                    "accountId": account_id,
+                    "responseFields": response_fields,
+                },
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="PUT /commerce/customer/authtickets/refresh",
+            )
         )
 
     def create_anonymous_shopper_auth_ticket(
@@ -142,23 +136,20 @@ class StorefrontAuthTicket(SyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    "/commerce/customer/authtickets/anonymousshopper",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /commerce/customer/authtickets/anonymousshopper",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "GET",
+                "/commerce/customer/authtickets/anonymousshopper",
+                query={
+                    "responseFields": response_fields,
+                },
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /commerce/customer/authtickets/anonymousshopper",
+            )
         )
 
     def impersonate_cart(
@@ -182,26 +173,23 @@ class StorefrontAuthTicket(SyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/impersonatecart",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=CartAuthTicketRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/impersonatecart",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/impersonatecart",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=CartAuthTicketRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/impersonatecart",
+            )
         )
 
     def request_two_factor_code(
@@ -222,23 +210,20 @@ class StorefrontAuthTicket(SyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "None",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/2fa/request",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/2fa/request",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[None](
+                "POST",
+                "/commerce/customer/authtickets/2fa/request",
+                query={
+                    "responseFields": response_fields,
+                },
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/2fa/request",
+            )
         )
 
     def two_factor_auth(
@@ -262,26 +247,23 @@ class StorefrontAuthTicket(SyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/2fa/auth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=TwoFactorAuthRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/2fa/auth",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/2fa/auth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=TwoFactorAuthRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/2fa/auth",
+            )
         )
 
     def request_otp(
@@ -305,26 +287,23 @@ class StorefrontAuthTicket(SyncAPIResource):
 
         """
 
-        return cast(
-            "None",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/otp/request",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OtpRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/otp/request",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[None](
+                "POST",
+                "/commerce/customer/authtickets/otp/request",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OtpRequest,
+                media=(("application/json", "json"),),
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/otp/request",
+            )
         )
 
     def otp_auth(
@@ -348,26 +327,23 @@ class StorefrontAuthTicket(SyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/otp/auth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OtpAuthRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/otp/auth",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/otp/auth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OtpAuthRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/otp/auth",
+            )
         )
 
 
@@ -414,26 +390,23 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=CustomerUserAuthInfo,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=CustomerUserAuthInfo,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets",
+            )
         )
 
     async def refresh_user_auth_ticket(
@@ -458,25 +431,22 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "PUT",
-                    "/commerce/customer/authtickets/refresh",
-                    query={
-                        "refreshToken": refresh_token,
-                        "accountId": account_id,
-                        "responseFields": response_fields,
-                    },
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="PUT /commerce/customer/authtickets/refresh",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "PUT",
+                "/commerce/customer/authtickets/refresh",
+                query={
+                    "refreshToken": refresh_token,
+                    "accountId": account_id,
+                    "responseFields": response_fields,
+                },
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="PUT /commerce/customer/authtickets/refresh",
+            )
         )
 
     async def create_anonymous_shopper_auth_ticket(
@@ -497,23 +467,20 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    "/commerce/customer/authtickets/anonymousshopper",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /commerce/customer/authtickets/anonymousshopper",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "GET",
+                "/commerce/customer/authtickets/anonymousshopper",
+                query={
+                    "responseFields": response_fields,
+                },
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /commerce/customer/authtickets/anonymousshopper",
+            )
         )
 
     async def impersonate_cart(
@@ -537,26 +504,23 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/impersonatecart",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=CartAuthTicketRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/impersonatecart",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/impersonatecart",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=CartAuthTicketRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/impersonatecart",
+            )
         )
 
     async def request_two_factor_code(
@@ -577,23 +541,20 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
             response_fields: query `responseFields`: limits which fields are returned in the response body
         """
 
-        return cast(
-            "None",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/2fa/request",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/2fa/request",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[None](
+                "POST",
+                "/commerce/customer/authtickets/2fa/request",
+                query={
+                    "responseFields": response_fields,
+                },
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/2fa/request",
+            )
         )
 
     async def two_factor_auth(
@@ -617,26 +578,23 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/2fa/auth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=TwoFactorAuthRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/2fa/auth",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/2fa/auth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=TwoFactorAuthRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/2fa/auth",
+            )
         )
 
     async def request_otp(
@@ -660,26 +618,23 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
 
         """
 
-        return cast(
-            "None",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/otp/request",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OtpRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/otp/request",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[None](
+                "POST",
+                "/commerce/customer/authtickets/otp/request",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OtpRequest,
+                media=(("application/json", "json"),),
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/otp/request",
+            )
         )
 
     async def otp_auth(
@@ -703,26 +658,23 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
 
         """
 
-        return cast(
-            "CustomerAuthTicket",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    "/commerce/customer/authtickets/otp/auth",
-                    query={
-                        "responseFields": response_fields,
-                    },
-                    body=body,
-                    body_model=OtpAuthRequest,
-                    media=(("application/json", "json"),),
-                    cast_to=CustomerAuthTicket,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /commerce/customer/authtickets/otp/auth",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CustomerAuthTicket](
+                "POST",
+                "/commerce/customer/authtickets/otp/auth",
+                query={
+                    "responseFields": response_fields,
+                },
+                body=body,
+                body_model=OtpAuthRequest,
+                media=(("application/json", "json"),),
+                cast_to=CustomerAuthTicket,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /commerce/customer/authtickets/otp/auth",
+            )
         )
 
 

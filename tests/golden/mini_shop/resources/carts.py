@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from .._base_client import (
     AsyncAPIResource,
@@ -57,32 +57,29 @@ class Carts(SyncAPIResource):
             x_trace: header `X-Trace`
         """
 
-        return cast(
-            "list[CartItem]",
-            self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    build_path(
-                        "/carts/{cartId}/items",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    query={
-                        "from": from_,
-                        "page-size": page_size,
+        return self._client.request(
+            FinalRequestOptions[list[CartItem]](
+                "GET",
+                build_path(
+                    "/carts/{cartId}/items",
+                    {
+                        "cartId": cart_id,
                     },
-                    headers={
-                        "X-Trace": x_trace,
-                    },
-                    cast_to=list[CartItem],
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /carts/{cartId}/items",
-                )
-            ),
+                ),
+                query={
+                    "from": from_,
+                    "page-size": page_size,
+                },
+                headers={
+                    "X-Trace": x_trace,
+                },
+                cast_to=list[CartItem],
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /carts/{cartId}/items",
+            )
         )
 
     def add_cart_item(
@@ -104,28 +101,25 @@ class Carts(SyncAPIResource):
 
         """
 
-        return cast(
-            "CartItem",
-            self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    build_path(
-                        "/carts/{cartId}/items",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    body=body,
-                    body_model=CartItem,
-                    media=(("application/json", "json"),),
-                    cast_to=CartItem,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /carts/{cartId}/items",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[CartItem](
+                "POST",
+                build_path(
+                    "/carts/{cartId}/items",
+                    {
+                        "cartId": cart_id,
+                    },
+                ),
+                body=body,
+                body_model=CartItem,
+                media=(("application/json", "json"),),
+                cast_to=CartItem,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /carts/{cartId}/items",
+            )
         )
 
     def delete_cart(
@@ -144,25 +138,22 @@ class Carts(SyncAPIResource):
             cart_id: path `cartId`
         """
 
-        return cast(
-            "None",
-            self._client.request(
-                FinalRequestOptions(
-                    "DELETE",
-                    build_path(
-                        "/carts/{cartId}",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="DELETE /carts/{cartId}",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[None](
+                "DELETE",
+                build_path(
+                    "/carts/{cartId}",
+                    {
+                        "cartId": cart_id,
+                    },
+                ),
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="DELETE /carts/{cartId}",
+            )
         )
 
 
@@ -203,32 +194,29 @@ class AsyncCarts(AsyncAPIResource):
             x_trace: header `X-Trace`
         """
 
-        return cast(
-            "list[CartItem]",
-            await self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    build_path(
-                        "/carts/{cartId}/items",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    query={
-                        "from": from_,
-                        "page-size": page_size,
+        return await self._client.request(
+            FinalRequestOptions[list[CartItem]](
+                "GET",
+                build_path(
+                    "/carts/{cartId}/items",
+                    {
+                        "cartId": cart_id,
                     },
-                    headers={
-                        "X-Trace": x_trace,
-                    },
-                    cast_to=list[CartItem],
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /carts/{cartId}/items",
-                )
-            ),
+                ),
+                query={
+                    "from": from_,
+                    "page-size": page_size,
+                },
+                headers={
+                    "X-Trace": x_trace,
+                },
+                cast_to=list[CartItem],
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /carts/{cartId}/items",
+            )
         )
 
     async def add_cart_item(
@@ -250,28 +238,25 @@ class AsyncCarts(AsyncAPIResource):
 
         """
 
-        return cast(
-            "CartItem",
-            await self._client.request(
-                FinalRequestOptions(
-                    "POST",
-                    build_path(
-                        "/carts/{cartId}/items",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    body=body,
-                    body_model=CartItem,
-                    media=(("application/json", "json"),),
-                    cast_to=CartItem,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=False,
-                    operation="POST /carts/{cartId}/items",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[CartItem](
+                "POST",
+                build_path(
+                    "/carts/{cartId}/items",
+                    {
+                        "cartId": cart_id,
+                    },
+                ),
+                body=body,
+                body_model=CartItem,
+                media=(("application/json", "json"),),
+                cast_to=CartItem,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=False,
+                operation="POST /carts/{cartId}/items",
+            )
         )
 
     async def delete_cart(
@@ -290,25 +275,22 @@ class AsyncCarts(AsyncAPIResource):
             cart_id: path `cartId`
         """
 
-        return cast(
-            "None",
-            await self._client.request(
-                FinalRequestOptions(
-                    "DELETE",
-                    build_path(
-                        "/carts/{cartId}",
-                        {
-                            "cartId": cart_id,
-                        },
-                    ),
-                    cast_to=None,
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="DELETE /carts/{cartId}",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[None](
+                "DELETE",
+                build_path(
+                    "/carts/{cartId}",
+                    {
+                        "cartId": cart_id,
+                    },
+                ),
+                cast_to=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="DELETE /carts/{cartId}",
+            )
         )
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import functools
-from typing import cast
 
 from .._base_client import (
     AsyncAPIResource,
@@ -54,21 +53,18 @@ class Default(SyncAPIResource):
 
         """
 
-        return cast(
-            "ServiceStatusResponse",
-            self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    "/status",
-                    cast_to=ServiceStatusResponse,
-                    base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /status",
-                )
-            ),
+        return self._client.request(
+            FinalRequestOptions[ServiceStatusResponse](
+                "GET",
+                "/status",
+                cast_to=ServiceStatusResponse,
+                base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /status",
+            )
         )
 
 
@@ -98,21 +94,18 @@ class AsyncDefault(AsyncAPIResource):
 
         """
 
-        return cast(
-            "ServiceStatusResponse",
-            await self._client.request(
-                FinalRequestOptions(
-                    "GET",
-                    "/status",
-                    cast_to=ServiceStatusResponse,
-                    base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
-                    extra_headers=extra_headers,
-                    extra_query=extra_query,
-                    timeout=timeout,
-                    idempotent=True,
-                    operation="GET /status",
-                )
-            ),
+        return await self._client.request(
+            FinalRequestOptions[ServiceStatusResponse](
+                "GET",
+                "/status",
+                cast_to=ServiceStatusResponse,
+                base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                idempotent=True,
+                operation="GET /status",
+            )
         )
 
 
