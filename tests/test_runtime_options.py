@@ -51,7 +51,9 @@ def test_every_method_takes_the_per_call_options(kibo: ModuleType) -> None:
             for option in OPTIONS:
                 assert option in parameters, f"{cls.__name__}.{name} lacks {option}="
                 assert parameters[option].kind is inspect.Parameter.KEYWORD_ONLY
-                assert parameters[option].default is None
+                # timeout= defaults to the NOT_GIVEN sentinel: None there means "no timeout".
+                expected = kibo.NOT_GIVEN if option == "timeout" else None
+                assert parameters[option].default is expected
             checked += 1
     assert checked >= 18
 

@@ -98,11 +98,13 @@ def test_per_call_timeout_overrides_the_client_default(
 @pytest.mark.parametrize(
     ("client_timeout", "call_timeout", "expected"),
     [
-        (60.0, None, {"connect": 60.0, "read": 60.0, "write": 60.0, "pool": 60.0}),
+        (60.0, "not given", {"connect": 60.0, "read": 60.0, "write": 60.0, "pool": 60.0}),
+        # timeout=None on a call means no timeout for it (the default is the NOT_GIVEN sentinel).
+        (60.0, None, {"connect": None, "read": None, "write": None, "pool": None}),
         (5.0, 1.5, {"connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5}),
         (
             httpx.Timeout(10.0, connect=2.0),
-            None,
+            "not given",
             {"connect": 2.0, "read": 10.0, "write": 10.0, "pool": 10.0},
         ),
         (
@@ -124,8 +126,13 @@ def test_timeout_reaches_the_transport(
     transport = RecordingTransport()
     http = httpx.Client(transport=transport, timeout=1.0)
     with http, make_client(kibo, server, sleeps, timeout=client_timeout, http_client=http) as c:
-        assert anonymous(c, timeout=call_timeout).access_token
-    assert transport.timeouts == [expected]
+        given = {} if call_timeout == "not given" else {"timeout": call_timeout}
+        assert anonymous(c, **given).access_token
+        assert anonymous(c, timeout=kibo.NOT_GIVEN).access_token  # the sentinel itself: the client's
+        assert c.with_options(timeout=None).timeout is None and c.with_options().timeout == c.timeout
+    default = httpx.Timeout(client_timeout).as_dict()  # what the client's own timeout gives
+    assert transport.timeouts == [expected, default]
+    assert repr(kibo.NOT_GIVEN) == "NOT_GIVEN" and not kibo.NOT_GIVEN and kibo.NotGiven() is kibo.NOT_GIVEN
 
 
 def test_default_timeout_is_60_seconds(

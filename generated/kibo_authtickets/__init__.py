@@ -8,6 +8,7 @@ with Client(...) as client:
     client.storefront_auth_ticket.create_user_auth_ticket(...)
 """
 
+from ._base_client import NOT_GIVEN, NotGiven
 from ._client import AsyncClient, Client
 from ._config import SERVERS
 from ._servers import ServerTemplate, ServerVariable
@@ -33,6 +34,7 @@ from .errors import (
 )
 
 __all__ = [
+    "NOT_GIVEN",
     "SERVERS",
     "APIConnectionError",
     "APIError",
@@ -51,6 +53,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
+    "NotGiven",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerTemplate",

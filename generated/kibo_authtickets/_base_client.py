@@ -51,6 +51,27 @@ ClientT = TypeVar("ClientT", bound="BaseClient")
 SyncClientT = TypeVar("SyncClientT", bound="SyncAPIClient")
 AsyncClientT = TypeVar("AsyncClientT", bound="AsyncAPIClient")
 
+
+class NotGiven:
+    """The default of `timeout=` and other options whose `None` means something (no timeout):
+    "not given" is this sentinel, so `timeout=None` can switch the timeout off."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
 Headers = Mapping[str, str]
 Query = Mapping[str, object]
 TimeoutTypes = float | httpx.Timeout | None
@@ -354,7 +375,7 @@ class FinalRequestOptions(Generic[T]):
         content_type: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         base_url: str | None = None,
         idempotent: bool | None = None,
         operation: str | None = None,
@@ -878,7 +899,7 @@ class BaseClient:
     def with_options(
         self: ClientT,
         *,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         default_headers: Headers | None = None,
         retry_non_idempotent: bool | None = None,
@@ -895,8 +916,8 @@ class BaseClient:
             if isinstance(value, (SyncAPIResource, AsyncAPIResource)):
                 del vars(clone)[key]
         vars(clone)["_owns_http_client"] = False
-        if timeout is not None:
-            clone.timeout = timeout
+        if not isinstance(timeout, NotGiven):
+            clone.timeout = timeout  # None: no timeout
         if max_retries is not None or retry_non_idempotent is not None:
             clone._retry = RetryPolicy(
                 self._retry.max_retries if max_retries is None else max_retries,
@@ -976,7 +997,7 @@ class BaseClient:
             # merge, and the path has no query or fragment of its own, which `params=` replaces).
             url = httpx.URL(f"{target}?{httpx.QueryParams(params)}")
             params = None
-        timeout = options.timeout if options.timeout is not None else self.timeout
+        timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         if options.form is not None or options.files is not None:
             # httpx encodes forms and multipart bodies (and sets their Content-Type, with the boundary).
             return http.build_request(

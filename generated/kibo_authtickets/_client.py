@@ -217,7 +217,8 @@ class Client(SyncAPIClient):
             else $KIBO_CLIENT_ID and $KIBO_SHARED_SECRET when neither access_token nor auth is given.
         auth_host: host or URL of the application-token operation (default from the spec, or
             $KIBO_AUTH_HOST).
-        timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
+        timeout: seconds (or an `httpx.Timeout`) per request, None for none; every method takes
+            `timeout=` too (None there: no timeout for that call; left out: this one).
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
@@ -340,7 +341,8 @@ class AsyncClient(AsyncAPIClient):
             else $KIBO_CLIENT_ID and $KIBO_SHARED_SECRET when neither access_token nor auth is given.
         auth_host: host or URL of the application-token operation (default from the spec, or
             $KIBO_AUTH_HOST).
-        timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
+        timeout: seconds (or an `httpx.Timeout`) per request, None for none; every method takes
+            `timeout=` too (None there: no timeout for that call; left out: this one).
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._base_client import (
+    NOT_GIVEN,
     AsyncAPIResource,
     FinalRequestOptions,
     Headers,
+    NotGiven,
     Query,
     SyncAPIResource,
     TimeoutTypes,
@@ -55,7 +57,7 @@ class AppAuthTickets(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> OAuthAccessTokenResponse:
         """Oauth Authenticate App
 
@@ -110,7 +112,7 @@ class AsyncAppAuthTickets(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> OAuthAccessTokenResponse:
         """Oauth Authenticate App
 

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._base_client import (
+    NOT_GIVEN,
     AsyncAPIResource,
     FinalRequestOptions,
     Headers,
+    NotGiven,
     Query,
     SyncAPIResource,
     TimeoutTypes,
@@ -45,7 +47,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Create User Auth Ticket
 
@@ -86,7 +88,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Refresh User Auth Ticket
 
@@ -124,7 +126,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Create Anonymous Shopper Auth Ticket
 
@@ -159,7 +161,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Impersonate Cart
 
@@ -198,7 +200,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Request Two Factor Code
 
@@ -233,7 +235,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Two Factor Auth
 
@@ -273,7 +275,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Request Otp
 
@@ -313,7 +315,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Otp Auth
 
@@ -376,7 +378,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Create User Auth Ticket
 
@@ -417,7 +419,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Refresh User Auth Ticket
 
@@ -455,7 +457,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Create Anonymous Shopper Auth Ticket
 
@@ -490,7 +492,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Impersonate Cart
 
@@ -529,7 +531,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Request Two Factor Code
 
@@ -564,7 +566,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Two Factor Auth
 
@@ -604,7 +606,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Request Otp
 
@@ -644,7 +646,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         response_fields: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CustomerAuthTicket:
         """Otp Auth
 

@@ -8,6 +8,7 @@ with Client(...) as client:
     client.carts.list_cart_items(...)
 """
 
+from ._base_client import NOT_GIVEN, NotGiven
 from ._client import AsyncClient, Client
 from ._config import SERVERS
 from ._servers import ServerTemplate, ServerVariable
@@ -32,6 +33,7 @@ from .errors import (
 )
 
 __all__ = [
+    "NOT_GIVEN",
     "SERVERS",
     "APIConnectionError",
     "APIError",
@@ -47,6 +49,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
+    "NotGiven",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerTemplate",

@@ -149,7 +149,8 @@ class Client(SyncAPIClient):
         base_url: the API root; by default built from `SERVERS[server]` and the server variables
             (region=..., default eu)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
-        timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
+        timeout: seconds (or an `httpx.Timeout`) per request, None for none; every method takes
+            `timeout=` too (None there: no timeout for that call; left out: this one).
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe
@@ -237,7 +238,8 @@ class AsyncClient(AsyncAPIClient):
         base_url: the API root; by default built from `SERVERS[server]` and the server variables
             (region=..., default eu)
         access_token: sent as `Authorization: Bearer ...`; or pass any `httpx.Auth` as `auth`.
-        timeout: seconds (or an `httpx.Timeout`) per request; every method takes `timeout=` too.
+        timeout: seconds (or an `httpx.Timeout`) per request, None for none; every method takes
+            `timeout=` too (None there: no timeout for that call; left out: this one).
         max_retries: retries of connection errors, timeouts, 408, 429 and 5xx (0 turns them off); POST and
             PATCH only when the request cannot have reached the server, or on 429/503.
         retry_non_idempotent: retry POST and PATCH like the other methods (their operations are safe

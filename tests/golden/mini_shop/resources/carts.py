@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from .._base_client import (
+    NOT_GIVEN,
     AsyncAPIResource,
     FinalRequestOptions,
     Headers,
+    NotGiven,
     Query,
     SyncAPIResource,
     TimeoutTypes,
@@ -44,7 +46,7 @@ class Carts(SyncAPIResource):
         x_trace: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> list[CartItem]:
         """List Cart Items
 
@@ -89,7 +91,7 @@ class Carts(SyncAPIResource):
         body: CartItem | Mapping[str, Any],
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CartItem:
         """Add Cart Item
 
@@ -128,7 +130,7 @@ class Carts(SyncAPIResource):
         cart_id: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Delete Cart
 
@@ -181,7 +183,7 @@ class AsyncCarts(AsyncAPIResource):
         x_trace: str | None = None,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> list[CartItem]:
         """List Cart Items
 
@@ -226,7 +228,7 @@ class AsyncCarts(AsyncAPIResource):
         body: CartItem | Mapping[str, Any],
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> CartItem:
         """Add Cart Item
 
@@ -265,7 +267,7 @@ class AsyncCarts(AsyncAPIResource):
         cart_id: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         """Delete Cart
 

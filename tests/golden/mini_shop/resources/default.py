@@ -7,9 +7,11 @@ from __future__ import annotations
 import functools
 
 from .._base_client import (
+    NOT_GIVEN,
     AsyncAPIResource,
     FinalRequestOptions,
     Headers,
+    NotGiven,
     Query,
     SyncAPIResource,
     TimeoutTypes,
@@ -45,7 +47,7 @@ class Default(SyncAPIResource):
         *,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> ServiceStatusResponse:
         """Service Status
 
@@ -86,7 +88,7 @@ class AsyncDefault(AsyncAPIResource):
         *,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-        timeout: TimeoutTypes | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> ServiceStatusResponse:
         """Service Status
 
