@@ -702,7 +702,7 @@ def surface_of(
     from .surface import extract
 
     api = build_api(loaded, package_name)
-    models_source = generate_models(api)
+    models_source, _ = generate_models(api)  # the report is about the API, not the warnings
     if previous is not None:
         api = _with_aliases(api, models_source, BuildOptions(previous=previous, drop_deprecated=drop_deprecated))
     return extract(api, models_source)

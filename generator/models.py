@@ -56,30 +56,29 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
     }
 
 
-def generate_models(api: ApiSpec) -> str:
-    """Source of models.py; every class name build.py promised exists in it.
+def generate_models(api: ApiSpec) -> tuple[str, tuple[str, ...]]:
+    """Source of models.py, and warnings; every class name build.py promised exists in it.
 
     build.py already removed what the models cannot express. Should datamodel-code-generator still
     fail, the schemas it fails on are found by bisection and degrade to `Any` (their class stays,
     as `RootModel[Any]`), each with a warning naming its JSON pointer: no operation or response
-    is ever lost to a schema. The warnings are added to `api.warnings`.
+    is ever lost to a schema.
     """
     schemas = api.models_document.get("components", {}).get("schemas") or {}
     if not schemas:
-        return _EMPTY_MODELS
+        return _EMPTY_MODELS, ()
+    warnings: list[str] = []
     try:
         source = _run(api.models_document, api)
     except Exception as exc:
         source, warnings = _degrade(api, dict(schemas), exc)
-        # ApiSpec is frozen data; these warnings are part of building it, only discovered here.
-        object.__setattr__(api, "warnings", (*api.warnings, *warnings))
     missing = set(api.model_names) - _class_names(source)
     if missing:
         raise SpecError.single(
             f"{api.spec_filename}#/components/schemas",
             f"internal: models missing after generation: {', '.join(sorted(missing))}",
         )
-    return _strip_tool_header(source)
+    return _strip_tool_header(source), tuple(warnings)
 
 
 def _with_union_modes(node: Any, mode: Any) -> Any:

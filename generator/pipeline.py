@@ -11,6 +11,7 @@ edit of the output, the spec, the templates or the generator is seen.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -116,7 +117,8 @@ def build_package(
         with progress.stage("build"):
             api = build_api(loaded, package_name, options.http_library, options.pins)
         with progress.stage("models"):
-            models_source = generate_models(api)
+            models_source, model_warnings = generate_models(api)
+            api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
         if options.previous is not None or options.drop_deprecated:
             api = _with_aliases(api, models_source, options)
         with progress.stage("render"):

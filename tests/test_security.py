@@ -155,7 +155,7 @@ def test_validator_constrained_values_are_checked_again(
             build_api(loaded, None)
     else:  # `style` is never written into code: what would be rendered compiles and calls nothing
         api = build_api(loaded, None)
-        rendered = render_package(api, generate_models(api), "0", "0")
+        rendered = render_package(api, generate_models(api)[0], "0", "0")
         for name, source in rendered.items():
             if name.endswith(".py"):
                 tree = ast.parse(source)
