@@ -280,10 +280,36 @@ def parse_surface_module(source: str) -> Surface | None:
                 value = json.loads(ast.literal_eval(node.value))
             except (ValueError, SyntaxError, TypeError):
                 return None
-            if isinstance(value, dict) and value.get("format") == SURFACE_FORMAT:
+            if isinstance(value, dict) and value.get("format") == SURFACE_FORMAT and _well_formed(value):
                 return value
             return None
     return None
+
+
+def _well_formed(surface: dict[str, Any]) -> bool:
+    """The shape `diff.py` and `renames.py` read: a `_surface.py` anyone may have edited is
+    ignored, not a crash, when it is anything else."""
+
+    def table(value: Any, of: type = dict) -> bool:
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, of) for k, v in value.items())
+
+    resources = surface.get("resources", {})
+    if not table(resources) or not table(surface.get("models", {})):
+        return False
+    for resource in resources.values():
+        operations = resource.get("operations", {})
+        if not isinstance(resource.get("class", ""), str) or not table(operations):
+            return False
+        for op in operations.values():
+            if not all(isinstance(op.get(key, ""), str) for key in ("method", "path", "returns")):
+                return False
+            if not table(op.get("parameters", {})) or not isinstance(op.get("errors", {}), dict):
+                return False
+    for model in surface["models"].values() if "models" in surface else ():
+        if not table(model.get("fields", {})) or not isinstance(model.get("kind", ""), str):
+            return False
+    deprecated = surface.get("deprecated", {})
+    return isinstance(deprecated, dict) and all(isinstance(v, dict) for v in deprecated.values())
 
 
 def read_recorded(package_dir: Path) -> Surface | None:
@@ -292,11 +318,25 @@ def read_recorded(package_dir: Path) -> Surface | None:
     from .errors import SpecError
     from .load import _read_text
 
+    path = package_dir / SURFACE_FILE
+    if path.is_symlink():
+        return None  # never read through a link out of the package
     try:
-        source = _read_text(package_dir / SURFACE_FILE)
+        source = _read_text(path)
     except SpecError:
         return None
-    return parse_surface_module(source)
+    surface = parse_surface_module(source)
+    if surface is None:
+        return None
+    from .diff import compare
+    from .renames import plan_aliases
+
+    try:  # every key the change report and the alias planner read, read once on both sides
+        compare(surface, surface)
+        plan_aliases(surface, surface)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        return None
+    return surface
 
 
 def render_json(api: ApiSpec, models_source: str) -> str:

@@ -362,3 +362,27 @@ def test_deprecation_and_sunset_headers_log_once_per_operation(tmp_path: Path) -
     assert len(lines) == 1, result.stderr
     assert "GET /things" in lines[0] and "@1735689600" in lines[0] and "2025" in lines[0]
     assert lines[0].startswith("dep WARNING")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"resources": []},
+        {"resources": {"default": {"class": "Default", "operations": {"get_old": {"method": 1}}}}},
+        {"resources": {"default": {"operations": {"get_old": {}}}}},
+        {"models": {"Thing": {"kind": "model", "fields": {"name": {"type": "str"}}}}},
+        {"deprecated": {"methods": ["x"]}},
+    ],
+)
+def test_a_malformed_surface_is_ignored_not_a_crash(tmp_path: Path, broken: dict[str, Any]) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(DEPRECATIONS, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0
+    surface_file = out / "dep" / "_surface.py"
+    text = surface_file.read_text(encoding="utf-8")
+    start = text.index('r"""') + 4
+    surface = {**json.loads(text[start : text.index('"""', start)]), **broken}
+    surface_file.write_text(text[:start] + json.dumps(surface) + text[text.index('"""', start) :], encoding="utf-8")
+    assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0  # as if there were no previous surface
+    assert main(["check", str(spec), "-o", str(out)]) == 0
