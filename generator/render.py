@@ -13,7 +13,7 @@ import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
 from .models import with_imports
-from .safe import Code, finalize
+from .safe import Code, Identifier, finalize
 from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
 from .wiring import wiring
@@ -120,6 +120,22 @@ class ReadmeExample:
     args: Code  # the required arguments, `name=...`
 
 
+def quick_start_arguments(api: ApiSpec, required: tuple[str, ...]) -> tuple[tuple[Identifier, Code], ...]:
+    """`Client(...)` keyword arguments of the README's quick start: each server variable with its
+    default, or a placeholder naming what to fill in when it is required (a tenant, a site: the
+    spec's default is no real value); a base URL when the spec lists no server variables."""
+    if not (api.servers and api.server_variables):
+        return ((Identifier("base_url"), pyrepr("https://example.com/api")),)
+    return tuple(
+        (
+            variable.py_name,
+            pyrepr(f"YOUR_{variable.py_name.upper()}" if variable.py_name in required or not variable.default
+                   else variable.default),
+        )
+        for variable in api.server_variables
+    )  # fmt: skip
+
+
 def readme_example(api: ApiSpec) -> ReadmeExample:
     def simple(op: Operation) -> bool:
         return not op.body and not op.required_parameters
@@ -168,6 +184,7 @@ def render_package(
         "templates_sha256": templates_sha256,
         "wiring": wired,
         "example": readme_example(api),
+        "quick_start": quick_start_arguments(api, wired.required_variables),
         "pydantic_requirement": PYDANTIC_REQUIREMENT,
     }
     files: dict[str, str] = {}
