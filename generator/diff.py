@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
 from .limits import DEFAULT_LIMITS, Limits
-from .renames import find_renames, recorded_aliases, route_of
+from .renames import find_renames, members_of, recorded_aliases, route_of
 from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
 
 K = TypeVar("K", str, tuple[str, str])
@@ -525,11 +525,25 @@ def _models(old: Surface, new: Surface) -> list[Change]:
             for value in old_values:
                 if value not in new_values:
                     out.breaking(repr(value), "removed", "enum value removed")
+            _members(out, members_of(before), members_of(after))
         elif before.get("type") != after.get("type"):
             old_type, new_type = str(before.get("type")), str(after.get("type"))
             breaking, word = _judge_type(old_type, new_type, used_in)
             out.add(name, "changed", breaking, f"type {word}: {old_type} → {new_type}")
     return [change for out in changes for change in out.items]
+
+
+def _members(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Enum members renamed with their value kept (`Status.OLD` → `Status.NEW`)."""
+    old_by_value = {json.dumps(value): member for member, value in old.items()}
+    for member, value in new.items():
+        was = old_by_value.get(json.dumps(value))
+        if member in old or was is None or was == member:
+            continue
+        if was in new:
+            out.compatible(member, "renamed", f"renamed member `{was}` → `{member}`; {_KEPT}")
+        else:
+            out.breaking(member, "renamed", f"renamed member `{was}` → `{member}`; the old name is gone")
 
 
 def _fields(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any], usage: set[str]) -> None:
@@ -581,6 +595,10 @@ def _dropped_aliases(old: Surface, new: Surface) -> list[Change]:
         out.breaking(f"client.{name}", "removed", "deprecated alias removed")
     for name in sorted(set(before.models) - set(after.models) - set(new.get("models") or {})):
         out.breaking(name, "removed", "deprecated alias removed (imports of it fail)")
+    for enum, names in sorted(before.enum_members.items()):
+        now = members_of((new.get("models") or {}).get(enum))
+        for old_name in sorted(set(names) - set(now)):
+            out.breaking(f"{enum}.{old_name}", "removed", "deprecated alias of an enum member removed")
     return out.items
 
 

@@ -120,7 +120,10 @@ def build_package(
             models_source, model_warnings = generate_models(api)
             api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
         if options.previous is not None or options.drop_deprecated:
+            before = api.models_document
             api = _with_aliases(api, models_source, options)
+            if api.models_document is not before:  # enum members kept under their old names
+                models_source, _ = generate_models(api)
         with progress.stage("render"):
             rendered = render_package(api, models_source, __version__, templates_digest())
     except SpecError:

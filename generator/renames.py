@@ -52,6 +52,7 @@ class Renames:
     methods: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     resources: Mapping[str, str] = field(default_factory=dict)
     models: Mapping[str, str] = field(default_factory=dict)
+    enum_members: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (enum now, old member) → member
 
 
 def find_renames(old: Surface, new: Surface) -> Renames:
@@ -68,7 +69,30 @@ def find_renames(old: Surface, new: Surface) -> Renames:
         if len(homes) == 1:
             resources[resource] = homes.pop()
     models = _model_renames(old.get("models") or {}, new.get("models") or {})
-    return Renames(methods=methods, resources=resources, models=models)
+    members = _member_renames(old.get("models") or {}, new.get("models") or {}, models)
+    return Renames(methods=methods, resources=resources, models=models, enum_members=members)
+
+
+def members_of(model: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An enum's member name → value in a surface (empty for anything else)."""
+    members = (model or {}).get("members") if (model or {}).get("kind") == "enum" else None
+    return dict(members) if isinstance(members, dict) else {}
+
+
+def _member_renames(
+    old: Mapping[str, Any], new: Mapping[str, Any], models: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
+    """Members whose value stayed while their name changed (an `x-enum-varnames` edit)."""
+    found: dict[tuple[str, str], str] = {}
+    for name, before in old.items():
+        enum = models.get(name, name)
+        after = members_of(new.get(enum))
+        by_value = {json.dumps(value): member for member, value in after.items()}
+        for member, value in members_of(before).items():
+            current = by_value.get(json.dumps(value))
+            if member not in after and current is not None:
+                found[(enum, member)] = current
+    return found
 
 
 def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
@@ -123,9 +147,10 @@ class Aliases:
     methods: tuple[RecordedMethodAlias, ...] = ()
     resources: Mapping[str, str] = field(default_factory=dict)  # old attribute → resource attribute
     models: Mapping[str, str] = field(default_factory=dict)  # old class → class
+    enum_members: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # enum → {old: member}
 
     def __bool__(self) -> bool:
-        return bool(self.methods or self.resources or self.models)
+        return bool(self.methods or self.resources or self.models or self.enum_members)
 
     def as_json(self) -> dict[str, Any]:
         """The surface's `deprecated` section (what the next regeneration carries on)."""
@@ -133,6 +158,7 @@ class Aliases:
         for alias in self.methods:
             methods.setdefault(alias.host, {})[alias.name] = alias.as_json()
         return {
+            "enum_members": {enum: dict(names) for enum, names in self.enum_members.items()},
             "methods": methods,
             "models": dict(self.models),
             "resources": dict(self.resources),
@@ -163,6 +189,11 @@ def recorded_aliases(surface: Surface | None) -> Aliases:
         methods=methods,
         resources={str(k): str(v) for k, v in table("resources").items()},
         models={str(k): str(v) for k, v in table("models").items()},
+        enum_members={
+            str(enum): {str(k): str(v) for k, v in names.items()}
+            for enum, names in table("enum_members").items()
+            if isinstance(names, dict)
+        },
     )
 
 
@@ -214,10 +245,27 @@ def plan_aliases(previous: Surface | None, new: Surface) -> Aliases:
         if target in models_now and old not in models_now:
             model_aliases[old] = target
 
+    members: dict[str, dict[str, str]] = {}
+    for enum, names in carried.enum_members.items():
+        for old, member in names.items():
+            now = renames.models.get(enum, enum)
+            members.setdefault(now, {})[old] = renames.enum_members.get((now, member), member)
+    for (enum, old), member in renames.enum_members.items():
+        members.setdefault(enum, {})[old] = member
+    member_aliases = {
+        enum: kept
+        for enum, names in sorted(members.items())
+        if (kept := {
+            old: member
+            for old, member in sorted(names.items())
+            if member in members_of(models_now.get(enum)) and old not in members_of(models_now.get(enum))
+        })
+    }  # fmt: skip
     return Aliases(
         methods=tuple(sorted(methods.values(), key=lambda a: (a.host, a.name))),
         resources=dict(sorted(resource_aliases.items())),
         models=dict(sorted(model_aliases.items())),
+        enum_members=member_aliases,
     )
 
 
@@ -302,10 +350,12 @@ def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: 
         if name is not None and target_model in api.model_names:
             model_aliases.append(ModelAlias(name, Identifier(target_model), target_model in request_only))
             model_names.add(name)
+    document, member_aliases = _with_member_aliases(api.models_document, aliases.enum_members, models_source)
     kept = Aliases(
         methods=tuple(kept_methods),
         resources={a.py_name: a.target for a in resource_aliases},
         models={a.py_name: a.target for a in model_aliases},
+        enum_members=member_aliases,
     )
     return replace(
         api,
@@ -313,7 +363,45 @@ def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: 
         resource_aliases=tuple(resource_aliases),
         model_aliases=tuple(model_aliases),
         aliases_record=kept.as_json() if kept else {},
+        models_document=document,
     )
+
+
+def _with_member_aliases(
+    document: dict[str, Any], wanted: Mapping[str, Mapping[str, str]], models_source: str
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The models document with each old enum member name kept: the member's value once more in
+    the enum, named by `x-enum-varnames` (Python makes a repeated value an alias of the member).
+    Returns the document (unchanged without aliases) and the aliases it holds."""
+    from .surface import _models
+
+    if not wanted:
+        return document, {}
+    schemas = dict(document.get("components", {}).get("schemas") or {})
+    models = _models(models_source)
+    placed: dict[str, dict[str, str]] = {}
+    for enum, names in wanted.items():
+        schema = schemas.get(enum)
+        if not isinstance(schema, dict):
+            continue
+        members = members_of(models.get(enum))
+        values = schema.get("enum")
+        name_of = {json.dumps(value): member for member, value in reversed(list(members.items()))}
+        if not isinstance(values, list) or any(json.dumps(v) not in name_of for v in values):
+            continue
+        kept = {
+            old: member
+            for old, member in names.items()
+            if member in members and _safe(old, set(members) | {"mro"}) is not None
+        }
+        if kept:
+            varnames = [name_of[json.dumps(v)] for v in values] + list(kept)
+            schemas[enum] = {**schema, "enum": [*values, *(members[m] for m in kept.values())],
+                             "x-enum-varnames": varnames}  # fmt: skip
+            placed[enum] = kept
+    if not placed:
+        return document, {}
+    return {**document, "components": {**document.get("components", {}), "schemas": schemas}}, placed
 
 
 def _top_level_names(source: str) -> set[str]:

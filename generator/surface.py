@@ -136,7 +136,8 @@ def _models(source: str) -> dict[str, Any]:
         if isinstance(node, ast.ClassDef):
             bases = {ast.unparse(base) for base in node.bases}
             if any(base.endswith("Enum") for base in bases):
-                models[node.name] = {"kind": "enum", "values": _enum_values(node)}
+                members = _enum_members(node)
+                models[node.name] = {"kind": "enum", "values": _enum_values(members), "members": members}
             elif any(base.startswith("RootModel") for base in bases):
                 root = next(
                     (
@@ -172,12 +173,21 @@ def _models(source: str) -> dict[str, Any]:
     return models
 
 
-def _enum_values(node: ast.ClassDef) -> list[Any]:
-    values = []
-    for stmt in node.body:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
-            values.append(stmt.value.value)
-    return sorted(values, key=lambda v: (type(v).__name__, str(v)))
+def _enum_members(node: ast.ClassDef) -> dict[str, Any]:
+    """Member name → value (an old name kept as an alias of a renamed member included)."""
+    return {
+        stmt.targets[0].id: stmt.value.value
+        for stmt in node.body
+        if isinstance(stmt, ast.Assign)
+        and isinstance(stmt.value, ast.Constant)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    }
+
+
+def _enum_values(members: Mapping[str, Any]) -> list[Any]:
+    distinct = {(type(v).__name__, str(v)): v for v in members.values()}
+    return [distinct[key] for key in sorted(distinct)]
 
 
 def _fields(node: ast.ClassDef) -> dict[str, Any]:

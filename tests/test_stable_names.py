@@ -386,3 +386,49 @@ def test_a_malformed_surface_is_ignored_not_a_crash(tmp_path: Path, broken: dict
     surface_file.write_text(text[:start] + json.dumps(surface) + text[text.index('"""', start) :], encoding="utf-8")
     assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0  # as if there were no previous surface
     assert main(["check", str(spec), "-o", str(out)]) == 0
+
+
+ENUMS = """
+openapi: 3.0.3
+info: {title: enums, version: "1"}
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      parameters:
+        - {name: status, in: query, schema: {$ref: "#/components/schemas/Status"}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Status"}}}}
+components:
+  schemas:
+    Status:
+      type: integer
+      enum: [1, 2]
+      x-enum-varnames: [%s, CLOSED]
+"""
+
+
+def test_a_renamed_enum_member_keeps_its_old_name(tmp_path: Path) -> None:
+    """`x-enum-varnames` renamed a member, its value unchanged: the old name stays an alias."""
+    out = tmp_path / "out"
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    old_spec, new_spec = tmp_path / "v1" / "enums.yaml", tmp_path / "v2" / "enums.yaml"
+    old_spec.write_text(ENUMS % "OPEN", encoding="utf-8")
+    new_spec.write_text(ENUMS % "IN_PROGRESS", encoding="utf-8")
+    assert main(["generate", str(old_spec), "-o", str(out), "-q"]) == 0
+    script = tmp_path / "uses_enum.py"
+    script.write_text(
+        "from enums.models import Status\n\nassert Status.OPEN.value == 1\nprint(Status(1).name)\n", encoding="utf-8"
+    )
+    regenerated = generate(new_spec, out, "--package-name", "enums")
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert "renamed member `OPEN` → `IN_PROGRESS`; old name kept as a deprecated alias" in regenerated.stdout
+    assert "0 breaking" in regenerated.stdout
+    ran = run_script(script, out, "http://unused")
+    assert ran.returncode == 0 and ran.stdout.strip() == "IN_PROGRESS", ran.stderr  # one member, two names
+    assert mypy(script, out).returncode == 0
+    again = generate(new_spec, out, "--package-name", "enums")
+    assert "api changes: none" in again.stdout, again.stdout  # persisted
+    dropped = generate(new_spec, out, "--package-name", "enums", "--drop-deprecated")
+    assert "BREAKING" in dropped.stdout and run_script(script, out, "http://unused").returncode != 0

@@ -653,6 +653,9 @@ SURFACE_JSON = r"""
   },
   "GrantType": {
    "kind": "enum",
+   "members": {
+    "CLIENT_CREDENTIALS": "client_credentials"
+   },
    "used_in": [
     "request"
    ],

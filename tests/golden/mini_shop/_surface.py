@@ -54,6 +54,10 @@ SURFACE_JSON = r"""
   },
   "Kind": {
    "kind": "enum",
+   "members": {
+    "DIGITAL": "digital",
+    "PHYSICAL": "physical"
+   },
    "used_in": [
     "request",
     "response"
