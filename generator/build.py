@@ -496,7 +496,7 @@ class _Builder:
                     )
                     continue
                 seen_routes[route] = f"{method.upper()} {path}"
-                shape = (method, _route_shape(path))
+                shape = (method, route_shape(path))
                 if shape in seen_shapes:
                     # Legal to generate (both methods exist) but the server cannot tell them apart.
                     self.warnings.append(
@@ -864,7 +864,7 @@ def _normalise_path(path: str) -> str:
     return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
 
 
-def _route_shape(path: str) -> str:
+def route_shape(path: str) -> str:
     """The URLs a path matches, whatever its parameters are called."""
     return _PATH_PARAMETER.sub("{}", _normalise_path(path))
 

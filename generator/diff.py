@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Problem, SpecError
 from .limits import DEFAULT_LIMITS, Limits
-from .renames import find_renames, members_of, recorded_aliases, route_of
-from .surface import SURFACE_FILE, Surface, parse_surface_module, read_recorded
+from .renames import find_renames, members_of, name_replacer, recorded_aliases, route_of
+from .surface import SURFACE_FILE, Surface, parse_surface_module
 
 K = TypeVar("K", str, tuple[str, str])
 
@@ -237,10 +237,10 @@ def _with_renamed_types(surface: Surface, renames: Mapping[str, str]) -> Surface
     """`surface` with every annotation (`type`, `returns`, `errors`) naming models by `renames`."""
     if not renames:
         return surface
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b")
+    replace_names = name_replacer(renames)
 
     def rename(text: Any) -> Any:
-        return pattern.sub(lambda match: renames[match.group(1)], text) if isinstance(text, str) else text
+        return replace_names(text) if isinstance(text, str) else text
 
     def walk(node: Any) -> Any:
         if isinstance(node, list):
@@ -769,11 +769,11 @@ def diff_specs(
     return compare(old_surface, new_surface)
 
 
-def regeneration_lines(package_dir: Path, files: Mapping[str, bytes]) -> list[str]:
-    """What `python -m generator` says about the package it replaces (call before the swap)."""
+def regeneration_lines(package_dir: Path, files: Mapping[str, bytes], previous: Surface | None) -> list[str]:
+    """What `python -m generator` says about the package it replaces (call before the swap);
+    `previous` is the surface that package recorded (`surface.read_recorded`), None without one."""
     if not package_dir.is_dir() or SURFACE_FILE not in files:
         return []
-    previous = read_recorded(package_dir)
     if previous is None:
         return [
             f"api changes: {package_dir.name} recorded no API surface before; "

@@ -265,8 +265,9 @@ def generate(
         package_dir = out_dir / built.package_name
         from .diff import regeneration_lines
 
-        check_target(package_dir, force=force)  # before reading anything of what is there
-        changes = regeneration_lines(package_dir, built.files)  # before the swap: vs the old package
+        # Before the swap. Only `_surface.py` was read before this check (safely: `read_recorded`).
+        check_target(package_dir, force=force)
+        changes = regeneration_lines(package_dir, built.files, previous)  # vs the old package
         unchanged = read_tree(package_dir) == built.files
         if not unchanged:
             with progress.stage("write"):

@@ -19,7 +19,7 @@ import ast
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,9 +31,18 @@ Route = str  # "GET /carriers/{}": the identity of an operation
 
 
 def route_of(op: Mapping[str, Any]) -> Route:
-    path = re.sub(r"\{[^{}]*\}", "{}", str(op.get("path", "")))
-    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
-    return f"{str(op.get('method', '')).upper()} {path}"
+    """The identity of a surface's operation: its HTTP method and route shape (build.py's)."""
+    from .build import route_shape
+
+    return f"{str(op.get('method', '')).upper()} {route_shape(str(op.get('path', '')))}"
+
+
+def name_replacer(renames: Mapping[str, str]) -> Callable[[str], str]:
+    """Replaces each whole name `renames` has by its new one (`list[Old] | None` → `list[New] | None`)."""
+    if not renames:
+        return lambda text: text
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b")
+    return lambda text: pattern.sub(lambda match: renames[match.group(1)], text)
 
 
 def routes(surface: Surface) -> dict[Route, tuple[str, str]]:
@@ -104,10 +113,11 @@ def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
         fresh = sorted(set(new) - set(old) - set(renames.values()))
         by_shape: dict[str, list[str]] = {}
         for name in fresh:
-            by_shape.setdefault(_shape(new[name], {}), []).append(name)
+            by_shape.setdefault(_shape(new[name], name_replacer({})), []).append(name)
         found = False
+        rename = name_replacer(renames)
         for name in gone:
-            candidates = by_shape.get(_shape(old[name], renames), [])
+            candidates = by_shape.get(_shape(old[name], rename), [])
             if not candidates:
                 continue
             # Several of the same shape: the most similar name, deterministically.
@@ -119,14 +129,10 @@ def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             return renames
 
 
-def _shape(model: Mapping[str, Any], renames: Mapping[str, str]) -> str:
+def _shape(model: Mapping[str, Any], rename: Callable[[str], str]) -> str:
     """A model as its calling code sees it, with renamed model names replaced by their new ones."""
     data = {key: model.get(key) for key in ("kind", "fields", "values", "type")}
-    text = json.dumps(data, sort_keys=True)
-    if renames:
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renames, key=len, reverse=True))) + r")\b")
-        text = pattern.sub(lambda match: renames[match.group(1)], text)
-    return text
+    return rename(json.dumps(data, sort_keys=True))
 
 
 # ---- the aliases a package keeps --------------------------------------------------------------
@@ -282,11 +288,11 @@ def _safe(name: str, taken: set[str]) -> Identifier | None:
     return None if name.startswith("_") or name in taken else identifier
 
 
-def _stable_class_names(api: ApiSpec, previous: Surface | None, models_source: str) -> ApiSpec:
+def _stable_class_names(api: ApiSpec, previous: Surface | None, module_names: set[str]) -> ApiSpec:
     """A resource keeps the class name it had (a model renamed away from `CarrierConfiguration`
     must not rename `CarrierConfigurationResource`), when that name is still free."""
     before = (previous or {}).get("resources") or {}
-    taken = set(api.model_names) | _top_level_names(models_source)
+    taken = set(api.model_names) | module_names
     taken |= {name for resource in api.resources for name in resource.class_names}
     resources = []
     for resource in api.resources:
@@ -303,7 +309,8 @@ def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: 
     """`api` with the aliases placed: on resource classes, on the clients, in models.py."""
     from .build import RESERVED_CLASS_NAMES, RESERVED_CLIENT_ATTRIBUTES
 
-    api = _stable_class_names(api, previous, models_source)
+    module_names = _top_level_names(models_source)
+    api = _stable_class_names(api, previous, module_names)
 
     by_route = {
         route_of({"method": op.method.value, "path": op.path}): (resource, op)
@@ -342,7 +349,7 @@ def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: 
         if name is not None and target_attribute in by_attribute:
             resource_aliases.append(ResourceAlias(name, by_attribute[target_attribute].py_name))
             taken_attributes.add(name)
-    model_names = set(api.model_names) | _top_level_names(models_source) | set(RESERVED_CLASS_NAMES)
+    model_names = set(api.model_names) | module_names | set(RESERVED_CLASS_NAMES)
     request_only = set(api.request_only_models)
     model_aliases: list[ModelAlias] = []
     for old, target_model in aliases.models.items():
