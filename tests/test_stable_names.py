@@ -432,3 +432,22 @@ def test_a_renamed_enum_member_keeps_its_old_name(tmp_path: Path) -> None:
     assert "api changes: none" in again.stdout, again.stdout  # persisted
     dropped = generate(new_spec, out, "--package-name", "enums", "--drop-deprecated")
     assert "BREAKING" in dropped.stdout and run_script(script, out, "http://unused").returncode != 0
+
+
+def test_tampered_enum_member_aliases_take_only_safe_names(tmp_path: Path) -> None:
+    spec = tmp_path / "enums.yaml"
+    spec.write_text(ENUMS % "OPEN", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0
+    surface_file = out / "enums" / "_surface.py"
+    text = surface_file.read_text(encoding="utf-8")
+    start = text.index('r"""') + 4
+    surface = json.loads(text[start : text.index('"""', start)])
+    hostile = {"os.system('x')": "CLOSED", "__init__": "CLOSED", "_value_": "OPEN", "OPEN": "CLOSED", "LEGACY": "OPEN"}
+    surface["deprecated"] = {"enum_members": {"Status": hostile}}
+    surface_file.write_text(text[:start] + json.dumps(surface) + text[text.index('"""', start) :], encoding="utf-8")
+    assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0
+    models = (out / "enums" / "models.py").read_text(encoding="utf-8")
+    assert "LEGACY = 1" in models  # the one safe, unused name
+    assert "os.system" not in models and "__init__" not in models and "_value_" not in models
+    assert models.count("OPEN = 1") == 1  # a real member is never re-bound
