@@ -139,7 +139,7 @@ def build_package(
             validator_warnings = validation.result()
     warnings = (*validator_warnings, *api.warnings)
     with progress.stage("format"):
-        files = finish_files(rendered, spec_name=api.spec_filename, verbatim=runtime_files())
+        files = finish_files(rendered, spec_name=api.spec_filename, verbatim=runtime_files(api))
     return Built(
         files=files,
         package_name=api.package_name,

@@ -158,12 +158,21 @@ _RENAMED_MODELS_IMPORTS = "import warnings as _warnings\nfrom typing import TYPE
 
 
 # The runtime modules every package gets as they are (`generator/runtime/`, plain Python).
-RUNTIME_MODULES = ("_base_client.py", "_models.py", "_servers.py", "errors.py")
+# Copied into every package; `Wiring.runtime_modules` adds the optional ones (`oauth.py`, `kibo/`).
+RUNTIME_MODULES = (
+    "_base_client.py",
+    "_models.py",
+    "_servers.py",
+    "_settings.py",
+    "_setup.py",
+    "errors.py",
+)
 
 
-def runtime_files() -> dict[str, str]:
-    """Relative path → text of the runtime modules, copied byte for byte (never formatted)."""
-    return {name: _runtime_text(name) for name in RUNTIME_MODULES}
+def runtime_files(api: ApiSpec) -> dict[str, str]:
+    """Relative path → text of the runtime modules this package needs, copied byte for byte (never
+    formatted)."""
+    return {name: _runtime_text(name) for name in (*RUNTIME_MODULES, *wiring(api).runtime_modules)}
 
 
 @functools.cache

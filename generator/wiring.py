@@ -1,7 +1,8 @@
 """Auth and context wiring of the generated client, derived from the IR (no Jinja here).
 
-The templates render `AppTokenAuth`, `CustomerTicketAuth`, the login helper, the `auth_host`
-override and Kibo's `x-vol-*` context headers only when the spec has what they need:
+What it finds decides which optional runtime modules a package gets (`oauth.py`, `kibo/`) and the
+settings `_config.py` hands them; the package's `auth.py` and client constructor offer only what
+the spec has:
 
 - `bearer`: the first `http`/`bearer` security scheme → `Client(access_token=...)`;
 - `claims_header`: the first `apiKey` scheme sent in a header (Kibo: `x-vol-user-claims`);
@@ -27,6 +28,26 @@ from .safe import Code, Identifier
 from .spec import ApiSpec, Operation, Resource, SchemeType, Server
 
 KIBO_HOSTS = ("mozu.com", "kibocommerce.com")
+
+@dataclass(frozen=True)
+class ErrorFields:
+    """Where error responses name their correlation id and code (`_config.py`, read by `errors.py`)."""
+
+    correlation_headers: tuple[str, ...]
+    correlation_id_field: str | None
+    code_field: str | None
+
+
+GENERIC_ERRORS = ErrorFields(("x-correlation-id", "x-request-id"), None, None)
+KIBO_ERRORS = ErrorFields(("x-vol-correlation", "x-correlation-id", "x-request-id"), "correlationId", "errorCode")
+
+# Environment variables Kibo's SDKs read for missing client arguments (`_settings.EnvironmentNames`).
+KIBO_ENVIRONMENT = {
+    "api_host": "KIBO_API_HOST",
+    "auth_host": "KIBO_AUTH_HOST",
+    "client_id": "KIBO_CLIENT_ID",
+    "client_secret": "KIBO_SHARED_SECRET",
+}
 
 # Kibo's SDKs read these; keys are the Client keyword arguments they stand in for.
 KIBO_VARIABLE_ENV = {"tenant_id": "KIBO_TENANT", "site_id": "KIBO_SITE", "env": "KIBO_API_ENV"}
@@ -61,10 +82,17 @@ class TokenOperation:
     expires_in: str
 
     @property
-    def server_imports(self) -> Code:
-        """What auth.py imports from `_servers` for TOKEN_SERVERS and the auth host (only what it uses)."""
-        with_variables = any(server.variables for server in self.servers)
-        return Code("ServerTemplate, ServerVariable, host_url" if with_variables else "ServerTemplate, host_url")
+    def settings(self) -> dict[Identifier, str | None]:
+        """`_settings.AppTokenSettings` fields but `servers`, as `_config.py` renders them."""
+        return _fields({
+            "path": self.path,
+            "http_method": self.http_method,
+            "client_id_field": self.client_id,
+            "client_secret_field": self.client_secret,
+            "grant_type_field": self.grant_type,
+            "access_token_field": self.access_token,
+            "expires_in_field": self.expires_in,
+        })
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,16 @@ class RefreshOperation:
     access_token_expiration: str
     refresh_token: str
     refresh_token_expiration: str
+
+    def settings(self, claims_header: str) -> dict[Identifier, str | None]:
+        """`_settings.TicketSettings`, as `_config.py` renders them."""
+        return _fields({
+            "claims_header": claims_header,
+            "access_token_field": self.access_token,
+            "access_token_expiration_field": self.access_token_expiration,
+            "refresh_token_field": self.refresh_token,
+            "refresh_token_expiration_field": self.refresh_token_expiration,
+        })
 
 
 @dataclass(frozen=True)
@@ -91,6 +129,18 @@ class LoginOperations:
     otp_code: str
     requires_2fa: str
     ticket_user_id: str  # wire name of the user id in the ticket
+
+    @property
+    def settings(self) -> dict[Identifier, str | None]:
+        """`_settings.LoginSettings`, as `_config.py` renders them."""
+        return _fields({
+            "username_field": self.username,
+            "password_field": self.password,
+            "user_id_field": self.user_id,
+            "otp_code_field": self.otp_code,
+            "requires_2fa_field": self.requires_2fa,
+            "ticket_user_id_field": self.ticket_user_id,
+        })
 
 
 @dataclass(frozen=True)
@@ -113,6 +163,48 @@ class Wiring:
     @property
     def ticket_auth(self) -> bool:
         return self.refresh is not None and self.claims_header is not None
+
+    @property
+    def environment(self) -> dict[Identifier, str | None] | None:
+        """`_settings.EnvironmentNames` (Kibo's), or None: no environment variable stands in."""
+        return _fields(KIBO_ENVIRONMENT) if self.kibo else None
+
+    @property
+    def errors(self) -> ErrorFields:
+        return KIBO_ERRORS if self.kibo else GENERIC_ERRORS
+
+    @property
+    def ticket_settings(self) -> dict[Identifier, str | None] | None:
+        if self.refresh is None or self.claims_header is None:
+            return None
+        return self.refresh.settings(self.claims_header)
+
+    @property
+    def settings_imports(self) -> Code:
+        """What `_config.py` imports from `_settings` (APP_TOKEN and ENVIRONMENT are always typed)."""
+        types = ["AppTokenSettings", "EnvironmentNames"]
+        if self.login is not None:
+            types.append("LoginSettings")
+        if self.ticket_auth:
+            types.append("TicketSettings")
+        return Code(", ".join(types))
+
+    @property
+    def runtime_modules(self) -> tuple[str, ...]:
+        """The optional runtime modules this package needs (`render.runtime_files`)."""
+        modules: list[str] = []
+        if self.token is not None:
+            modules.append("oauth.py")
+        if self.ticket_auth:
+            modules += ["kibo/__init__.py", "kibo/tickets.py"]
+            if self.login is not None:
+                modules.append("kibo/login.py")
+        return tuple(modules)
+
+
+def _fields(values: Mapping[str, str | None]) -> dict[Identifier, str | None]:
+    """A settings dataclass's keyword arguments (our names, checked) → values (spec text)."""
+    return {Identifier(name): value for name, value in values.items()}
 
 
 def _key(name: str) -> str:

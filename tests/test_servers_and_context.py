@@ -155,6 +155,11 @@ def test_a_spec_without_kibo_features_gets_a_generic_client(tmp_path: Path) -> N
 
     built = build_package(ROOT / "tests" / "fixtures" / "mini.yaml")
     assert "auth.py" not in built.files
+    # Issue 11.1: Kibo's runtime parts (and the OAuth one) only where the spec calls for them.
+    assert not any(name.startswith("kibo/") or name == "oauth.py" for name in built.files)
+    assert all(b"TicketExpired" not in text and b"KIBO_" not in text for text in built.files.values())
+    config = built.files["_config.py"].decode()
+    assert "x-vol-correlation" not in config and "errorCode" not in config
     client_source = built.files["_client.py"].decode()
     assert "x-vol" not in client_source and "KIBO_" not in client_source
     assert "client_secret: str | None = None" not in client_source
@@ -178,15 +183,18 @@ def test_spec_strings_in_auth_wiring_never_become_code(tmp_path: Path) -> None:
     path = tmp_path / "evil.yaml"
     path.write_text(yaml.safe_dump(spec))
 
-    tree = ast.parse(build_package(path, "evil_kibo").files["auth.py"].decode())
-    constants = {
-        node.targets[0].id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Name)
-        and isinstance(node.value, ast.Constant)
+    files = build_package(path, "evil_kibo").files
+    config = ast.parse(files["_config.py"].decode())  # the runtime reads the wiring from here
+    keywords = {
+        keyword.arg: keyword.value.value
+        for node in ast.walk(config)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "TicketSettings"
+        for keyword in node.keywords
+        if isinstance(keyword.value, ast.Constant)
     }
-    assert constants["CLAIMS_HEADER"] == evil_header
-    assert sum(isinstance(n, ast.Import) and n.names[0].name == "os" for n in tree.body) == 1
-    literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    assert keywords["claims_header"] == evil_header
+    for name in ("_config.py", "auth.py"):
+        tree = ast.parse(files[name].decode())
+        assert not any(isinstance(n, ast.Import) and n.names[0].name == "os" for n in ast.walk(tree)), name
+    literals = {n.value for n in ast.walk(config) if isinstance(n, ast.Constant)}
     assert evil_field in literals

@@ -13,7 +13,12 @@ from ._client import AsyncClient, Client
 from ._config import SERVERS
 from ._servers import ServerTemplate, ServerVariable
 from ._version import __spec_version__, __version__
-from .auth import AppTokenAuth, AsyncCustomerTicketAuth, CustomerTicketAuth
+from .auth import (
+    AppTokenAuth,
+    AsyncCustomerTicketAuth,
+    CustomerTicketAuth,
+    TicketExpiredError,
+)
 from .errors import (
     APIConnectionError,
     APIError,
@@ -29,7 +34,6 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
-    TicketExpiredError,
     UnprocessableEntityError,
 )
 

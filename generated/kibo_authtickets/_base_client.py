@@ -99,9 +99,8 @@ MAX_REDIRECTS = 20
 SECRET_NAMES = frozenset(
     re.sub(r"[^a-z0-9]", "", name.lower()) for name in _config.SECRET_WIRE_NAMES
 )
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-vol-user-claims", "proxy-authorization", "cookie", "set-cookie"}
-)
+# Always secret, whatever the spec says (the spec's own secret headers are in SECRET_NAMES).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 REDACTED = "***"
 
 # `name: value`, `"name": "value"`, `name=value`: a value after a secret name in free text.
@@ -168,7 +167,7 @@ def secrets_of(request: httpx.Request) -> frozenset[str]:
     """The secret values a request carries, so that no message built from its response repeats them."""
     found: set[str] = set()
     for name, value in request.headers.items():
-        if name.lower() in SECRET_HEADERS:
+        if name.lower() in SECRET_HEADERS or is_secret_name(name):
             found.add(value)
             found.add(value.split(" ", 1)[-1])
     for name, value in request.url.params.multi_items():
@@ -1025,8 +1024,9 @@ class BaseClient:
         to sleep, receives responses or errors, returns the parsed result or raises an APIError.
 
         Redirects are followed here, not by httpx, so that a redirect to another origin carries no
-        secret: no `Authorization`, no `x-vol-user-claims`, no cookie, no header whose name says
-        token/secret/password, and no `auth` flow (which would add them again)."""
+        secret: no `Authorization`, no header the spec calls secret (Kibo: `x-vol-user-claims`), no
+        cookie, no header whose name says token/secret/password, and no `auth` flow (which would add
+        them again)."""
         retries_taken = 0
         attempts = self.max_retries + 1
         follow = bool(getattr(http, "follow_redirects", True))
@@ -1201,7 +1201,7 @@ class BaseClient:
         detail = ""
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             detail = body["message"][:500]
-            code = body.get("errorCode")
+            code = body.get(_config.ERROR_CODE_FIELD) if _config.ERROR_CODE_FIELD else None
             if isinstance(code, str) and code:
                 detail += f" [{code}]"
         elif body:

@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpx
 import pydantic
@@ -20,16 +18,9 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._config import SERVERS
-from ._servers import (
-    ServerRouting,
-    ServerTemplate,
-    host_url,
-    match_server,
-    pick_server,
-)
-from .auth import TOKEN_PATH, TOKEN_SERVERS, AppTokenAuth
-from .errors import ConfigurationError
+from ._servers import ServerTemplate
+from ._setup import ClientSetup
+from .oauth import AppTokenAuth
 
 if TYPE_CHECKING:
     from .resources.app_auth_tickets import (
@@ -42,123 +33,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["AsyncClient", "Client"]
-
-# Environment variables Kibo's SDKs read; arguments always win over them.
-ENV_API_HOST = "KIBO_API_HOST"
-ENV_AUTH_HOST = "KIBO_AUTH_HOST"
-ENV_CLIENT_ID = "KIBO_CLIENT_ID"
-ENV_CLIENT_SECRET = "KIBO_SHARED_SECRET"
-
-# (keyword argument, header, environment variable) of the context headers sent on every call.
-CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = (
-    ("tenant_id", "x-vol-tenant", "KIBO_TENANT"),
-    ("site_id", "x-vol-site", "KIBO_SITE"),
-    ("catalog", "x-vol-catalog", "KIBO_CATALOG"),
-    ("master_catalog", "x-vol-master-catalog", "KIBO_MASTER_CATALOG"),
-    ("locale", "x-vol-locale", "KIBO_LOCALE"),
-    ("currency", "x-vol-currency", "KIBO_CURRENCY"),
-    ("dataview_mode", "x-vol-dataview-mode", "KIBO_DATAVIEW_MODE"),
-)
-
-
-def _clean_secret(argument: str, value: str) -> str:
-    """A token read from a file or the environment often ends in a newline: stripped. Any other
-    control character would only be refused on the wire (by then in a log line): refused here,
-    without the value."""
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{argument} must be a str, not {type(value).__name__}")
-    value = value.strip()
-    if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigurationError(f"{argument} is empty or contains control characters")
-    return value
-
-
-def _env(name: str) -> str | None:
-    if not name:
-        return None
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-class _Setup:
-    """What a client's arguments (and, where they are absent, the environment) resolve to."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None,
-        server: int | str | None,
-        variables: dict[str, str | None],
-        api_host: str | None,
-        auth_host: str | None,
-        context: dict[str, str | None],
-        access_token: str | None,
-        auth: httpx.Auth | None,
-        client_id: str | None,
-        client_secret: str | None,
-        default_headers: Headers | None,
-    ) -> None:
-        if base_url is not None and not (
-            isinstance(base_url, str) and base_url.startswith(("http://", "https://"))
-        ):
-            raise ConfigurationError(f"base_url must start with http:// or https://: {base_url!r}")
-        explicit = {k: v for k, v in variables.items() if v is not None}
-        if base_url is None and api_host is None and server is None and not explicit:
-            api_host = _env(ENV_API_HOST)
-        main: ServerTemplate | None
-        if base_url is None and api_host is None:
-            main = pick_server(server, SERVERS)
-            values: dict[str, str | None] = {
-                v.argument: variables.get(v.argument) or _env(v.env) for v in main.variables
-            }
-            self.base_url = main.resolve(values)
-        else:
-            if base_url is None:
-                assert api_host is not None
-                base_url = host_url(api_host, pick_server(server, SERVERS).url if SERVERS else "")
-            self.base_url = base_url.rstrip("/")
-            matched = match_server(self.base_url, SERVERS)
-            main, read_back = matched if matched is not None else (None, {})
-            values = {**read_back, **explicit}
-        self.variables = values
-        overrides: dict[str, str] = {}
-        auth_host = auth_host or _env(ENV_AUTH_HOST)
-        if auth_host is None and main is None:
-            # A base_url that is none of the spec's servers (a mock, a proxy): the application
-            # token is fetched from that same origin, never from a host the caller did not name.
-            parts = urlsplit(self.base_url)
-            auth_host = f"{parts.scheme}://{parts.netloc}"
-        if auth_host is not None:
-            overrides = {s.url: host_url(auth_host, s.url) for s in TOKEN_SERVERS}
-        self.routing = ServerRouting(main, values, overrides)
-
-        headers: dict[str, str] = {}
-        for argument, header, env in CONTEXT_HEADERS:
-            value = context.get(argument) or values.get(argument) or _env(env)
-            if value is not None:
-                headers[header] = str(value)
-        if access_token is not None:
-            access_token = _clean_secret("access_token", access_token)
-            # bearerAuth: the application token.
-            headers["Authorization"] = f"Bearer {access_token}"
-        headers.update(default_headers or {})
-        self.headers = headers
-        self.auth = auth
-        if client_id is not None or client_secret is not None:
-            if access_token is not None or auth is not None:
-                raise ConfigurationError(
-                    "pass either access_token=/auth= or client_id= and client_secret=, not both"
-                )
-        elif access_token is None and auth is None:
-            client_id, client_secret = _env(ENV_CLIENT_ID), _env(ENV_CLIENT_SECRET)
-        if client_id is not None or client_secret is not None:
-            if not client_id or not client_secret:
-                raise ConfigurationError(
-                    "the application token needs both client_id=... and client_secret=..."
-                    f" (or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET})"
-                )
-            token_base = self.routing.base_url(TOKEN_SERVERS)
-            self.auth = AppTokenAuth(client_id, client_secret, token_url=token_base + TOKEN_PATH)
 
 
 def _error_model() -> type[pydantic.BaseModel] | None:
@@ -228,7 +102,7 @@ class Client(SyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        setup = _Setup(
+        setup = ClientSetup(
             base_url=base_url,
             server=server,
             variables={
@@ -250,6 +124,7 @@ class Client(SyncAPIClient):
             client_id=client_id,
             client_secret=client_secret,
             default_headers=default_headers,
+            app_token_auth=AppTokenAuth,
         )
 
         super().__init__(
@@ -352,7 +227,7 @@ class AsyncClient(AsyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        setup = _Setup(
+        setup = ClientSetup(
             base_url=base_url,
             server=server,
             variables={
@@ -374,6 +249,7 @@ class AsyncClient(AsyncAPIClient):
             client_id=client_id,
             client_secret=client_secret,
             default_headers=default_headers,
+            app_token_auth=AppTokenAuth,
         )
 
         super().__init__(

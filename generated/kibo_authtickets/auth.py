@@ -12,29 +12,22 @@
 - `login()` / `alogin()`: password login including the two-factor step
   (`complete_two_factor_login()` when the code arrives later).
 
-No token, secret or password is ever logged or put in an exception message.
+The lifecycle itself is the runtime's (`oauth.py`, `kibo/`); this module binds it to this
+API's models and operations. No token, secret or password is ever logged or put in an exception
+message.
 """
 
 from __future__ import annotations
 
-import inspect
-import logging
-import os
-import threading
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from . import errors as _errors
-from ._base_client import redact_json, redact_text
-from ._servers import ServerTemplate, host_url
+from .kibo import login as _login
+from .kibo import tickets as _tickets
+from .kibo.tickets import TicketExpiredError
+from .oauth import TOKEN_PATH, TOKEN_SERVERS, AppTokenAuth
 
 if TYPE_CHECKING:
-    import asyncio
-    import concurrent.futures
-
     from ._client import AsyncClient, Client
     from .models import CustomerAuthTicket
 
@@ -44,6 +37,7 @@ __all__ = [
     "AppTokenAuth",
     "AsyncCustomerTicketAuth",
     "CustomerTicketAuth",
+    "TicketExpiredError",
     "TwoFactorRequired",
     "acomplete_two_factor_login",
     "alogin",
@@ -51,368 +45,14 @@ __all__ = [
     "login",
 ]
 
-log = logging.getLogger("kibo_authtickets")
 
-Clock = Callable[[], datetime]
-"""Returns the current time (timezone-aware); inject one in tests instead of sleeping."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def _drop_secret(text: str, secrets: frozenset[str]) -> str:
-    return redact_text(text, frozenset(s for s in secrets if s))
-
-
-def _async_lock(holder: dict[int, asyncio.Lock]) -> asyncio.Lock:
-    """One asyncio.Lock per event loop (a lock is bound to the loop it is first used in)."""
-    import asyncio  # here, not at module level: importing the package stays cheap
-
-    loop_id = id(asyncio.get_running_loop())
-    lock = holder.get(loop_id)
-    if lock is None:
-        holder.clear()
-        lock = holder[loop_id] = asyncio.Lock()
-    return lock
-
-
-# ---------------------------------------------------------------------------------------------
-# The application token
-# ---------------------------------------------------------------------------------------------
-
-TOKEN_PATH = "/platform/applications/authtickets/oauth"
-TOKEN_SERVERS: tuple[ServerTemplate, ...] = (
-    ServerTemplate(
-        url="https://home.mozu.com/api",
-        description="HomePod Api",
-        variables=(),
-    ),
-    ServerTemplate(
-        url="https://home.euw1.kibocommerce.com/api",
-        description="EURO HomePod Api",
-        variables=(),
-    ),
-)
-
-
-class AppTokenAuth(httpx.Auth):
-    """`Authorization: Bearer <application token>`, fetched with the OAuth client-credentials grant.
-
-    The token is cached and fetched again `skew` seconds before `expires_in` runs out (at most
-    half its lifetime early); concurrent requests (threads, or tasks of one event loop) share one
-    fetch. The fetch goes through the same httpx client (proxies, transports) as the request.
-
-        auth = AppTokenAuth(client_id, client_secret, auth_host="home.mozu.com")
-        client = Client(..., auth=auth)      # or simply Client(..., client_id=..., client_secret=...)
-    """
-
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        auth_host: str | None = None,
-        token_url: str | None = None,
-        skew: float = 60.0,
-        clock: Clock | None = None,
-    ) -> None:
-        """client_id, client_secret: the application's key and shared secret (else $KIBO_CLIENT_ID,
-            $KIBO_SHARED_SECRET).
-        auth_host: host or base URL of the token operation (else $KIBO_AUTH_HOST), default https://home.mozu.com/api.
-        token_url: the full token URL instead (wins over auth_host).
-        skew: seconds before expiry at which the token is renewed.
-        clock: the current time, for tests.
-        """
-        client_id = client_id or _env("KIBO_CLIENT_ID")
-        client_secret = client_secret or _env("KIBO_SHARED_SECRET")
-        auth_host = auth_host or _env("KIBO_AUTH_HOST")
-        if not client_id or not client_secret:
-            raise _errors.ConfigurationError(
-                "AppTokenAuth needs client_id=... and client_secret=..."
-            )
-        if token_url is None:
-            if auth_host is not None:
-                token_url = (
-                    host_url(auth_host, TOKEN_SERVERS[0].url if TOKEN_SERVERS else "") + TOKEN_PATH
-                )
-            elif TOKEN_SERVERS:
-                token_url = TOKEN_SERVERS[0].resolve({}).rstrip("/") + TOKEN_PATH
-            else:
-                raise _errors.ConfigurationError(
-                    "AppTokenAuth needs auth_host=... (the base URL of the token operation)"
-                )
-        if skew < 0:
-            raise _errors.ConfigurationError("skew must be >= 0")
-        self.client_id = client_id
-        self.__secret = client_secret
-        self.token_url = token_url
-        self.skew = skew
-        self._clock: Clock = clock or utcnow
-        self._token: str | None = None
-        self._renew_at: datetime | None = None
-        self._lock = threading.Lock()
-        self._async_locks: dict[int, asyncio.Lock] = {}
-        self.fetch_count = 0
-        """How many tokens were fetched (for monitoring and tests)."""
-
-    def __repr__(self) -> str:
-        return f"AppTokenAuth(client_id={self.client_id!r}, token_url={self.token_url!r})"
-
-    def invalidate(self) -> None:
-        """Forget the cached token (e.g. after it was revoked): the next request fetches a new one."""
-        self._token = None
-        self._renew_at = None
-
-    def _cached(self) -> str | None:
-        token, renew_at = self._token, self._renew_at
-        if token is None or (renew_at is not None and _aware(self._clock()) >= renew_at):
-            return None
-        return token
-
-    def _token_request(self) -> httpx.Request:
-        body: dict[str, str] = {
-            "client_id": self.client_id,
-            "client_secret": self.__secret,
-            "grant_type": "client_credentials",
-        }
-        return httpx.Request(
-            "POST", self.token_url, json=body, headers={"Accept": "application/json"}
-        )
-
-    def _is_token_request(self, request: httpx.Request) -> bool:
-        return str(request.url).split("?", 1)[0].rstrip("/") == self.token_url.rstrip("/")
-
-    def _accept(self, response: httpx.Response) -> str:
-        """Store the token from the token operation's response, or raise a redacted error."""
-        secrets = frozenset({self.__secret})
-        try:
-            data: Any = response.json()
-        except ValueError:
-            data = None
-        if not response.is_success:
-            detail = data.get("message") if isinstance(data, dict) else None
-            message = f"application token request failed: {response.status_code} {response.reason_phrase} from POST {self.token_url}"
-            if isinstance(detail, str) and detail:
-                message += f": {detail}"
-            cls = _errors.status_error_class(response.status_code)
-            raise cls(_drop_secret(message, secrets), response=response, body=redact_json(data))
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise _errors.APIResponseValidationError(
-                f"{response.status_code} response from POST {self.token_url} has no "
-                + "access_token",
-                response=response,
-                body=redact_json(data),
-            )
-        expires_in = data.get("expires_in")
-        self._token = token
-        self._renew_at = None
-        if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
-            early = min(self.skew, max(float(expires_in), 0.0) / 2)
-            self._renew_at = _aware(self._clock()) + timedelta(seconds=float(expires_in) - early)
-        self.fetch_count += 1
-        log.debug(
-            "fetched an application token for client_id %s (expires_in %s)",
-            self.client_id,
-            expires_in,
-        )
-        return token
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._is_token_request(request):
-            yield request
-            return
-        token = self._cached()
-        if token is None:
-            with self._lock:
-                token = self._cached()
-                if token is None:
-                    response = yield self._token_request()
-                    response.read()
-                    token = self._accept(response)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        # The application token was rejected (revoked, or the server's clock runs ahead): fetch a
-        # new one once and send the request again; a second 401 is the caller's to handle.
-        with self._lock:
-            if self._token == token:
-                self.invalidate()
-                fetched = yield self._token_request()
-                fetched.read()
-                self._accept(fetched)
-            token = self._token or token
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._is_token_request(request):
-            yield request
-            return
-        token = self._cached()
-        if token is None:
-            async with _async_lock(self._async_locks):
-                token = self._cached()
-                if token is None:
-                    response = yield self._token_request()
-                    await response.aread()
-                    token = self._accept(response)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        async with _async_lock(self._async_locks):  # as in sync_auth_flow: one new token, one retry
-            if self._token == token:
-                self.invalidate()
-                fetched = yield self._token_request()
-                await fetched.aread()
-                self._accept(fetched)
-            token = self._token or token
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
-
-
-# ---------------------------------------------------------------------------------------------
-# The shopper's ticket
-# ---------------------------------------------------------------------------------------------
-
-CLAIMS_HEADER = "x-vol-user-claims"
-"""The header carrying the shopper's access token (x-vol-user-claims security scheme)."""
-
-
-def _wire(model: Any, name: str) -> Any:
-    """A field of a model by its wire name (attribute names are generated; wire names are the spec's)."""
-    if isinstance(model, Mapping):
-        return model.get(name)
-    for attribute, info in type(model).model_fields.items():
-        if (info.serialization_alias or info.alias or attribute) == name:
-            return getattr(model, attribute)
-    return (getattr(model, "model_extra", None) or {}).get(name)
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return _aware(value)
-    if isinstance(value, str) and value:
-        try:
-            return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    return None
-
-
-def _as_ticket(ticket: Any) -> CustomerAuthTicket:
+def _ticket_model() -> type[CustomerAuthTicket]:
     from .models import CustomerAuthTicket
 
-    if isinstance(ticket, CustomerAuthTicket):
-        return ticket
-    if isinstance(ticket, Mapping):
-        return CustomerAuthTicket.model_validate(ticket)
-    raise TypeError(f"expected a CustomerAuthTicket or a mapping, got {type(ticket).__name__}")
+    return CustomerAuthTicket
 
 
-def _find_header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-class _TicketPolicy:
-    """When a ticket needs refreshing, and whether it still can be (no I/O)."""
-
-    def __init__(
-        self,
-        ticket: Any,
-        refresh_margin: float,
-        on_refresh: Callable[[Any], object] | None,
-        clock: Clock | None,
-    ) -> None:
-        if refresh_margin < 0:
-            raise _errors.ConfigurationError("refresh_margin must be >= 0")
-        self._ticket = _as_ticket(ticket)
-        self.refresh_margin = refresh_margin
-        # The margin for the current ticket: `refresh_margin` for one handed in, at most half its
-        # lifetime for one this auth obtained (a 60 s ticket is refreshed after 30 s, not at once
-        # and again at every call), None for one that arrived already expired (clock skew): used
-        # as it is until the server rejects it.
-        self._margin: float | None = refresh_margin
-        self.on_refresh = on_refresh
-        self._clock: Clock = clock or utcnow
-        self.refresh_count = 0
-        """How many times the ticket was refreshed (for monitoring and tests)."""
-
-    @property
-    def ticket(self) -> CustomerAuthTicket:
-        """The current ticket (the latest refreshed one)."""
-        return self._ticket
-
-    def _due(self, ticket: CustomerAuthTicket) -> bool:
-        if not _wire(ticket, "accessToken"):
-            return True
-        margin = self._margin if ticket is self._ticket else self.refresh_margin
-        expires = _moment(_wire(ticket, "accessTokenExpiration"))
-        if expires is None or margin is None:
-            return (
-                False  # unknown expiry, or arrived expired: refresh only when the server says 401
-            )
-        return (expires - _aware(self._clock())).total_seconds() <= margin
-
-    def _adopt(self, new: CustomerAuthTicket) -> None:
-        """Make a freshly obtained ticket the current one, with a margin its lifetime allows."""
-        expires = _moment(_wire(new, "accessTokenExpiration"))
-        margin: float | None = self.refresh_margin
-        if expires is not None:
-            lifetime = (expires - _aware(self._clock())).total_seconds()
-            margin = min(self.refresh_margin, lifetime / 2) if lifetime > 0 else None
-        self._ticket, self._margin = new, margin
-        self.refresh_count += 1
-        log.info("refreshed the shopper's ticket (refresh %d)", self.refresh_count)
-
-    def _refresh_token(self, ticket: CustomerAuthTicket) -> str:
-        """The refresh token, or TicketExpiredError when it is missing or expired (checked locally)."""
-        token = _wire(ticket, "refreshToken")
-        if not isinstance(token, str) or not token:
-            raise _errors.TicketExpiredError(
-                "the shopper's ticket has no refresh token: log the shopper in again"
-            )
-        expires = _moment(_wire(ticket, "refreshTokenExpiration"))
-        if expires is not None and expires <= _aware(self._clock()):
-            raise _errors.TicketExpiredError(
-                f"the shopper's refresh token expired at {expires.isoformat()}: log the shopper in again"
-            )
-        return token
-
-    @staticmethod
-    def _rejected(exc: _errors.APIStatusError) -> _errors.TicketExpiredError | None:
-        if exc.status_code in (400, 401, 403, 404):
-            return _errors.TicketExpiredError(
-                f"the shopper's refresh token was rejected ({exc.status_code}): log the shopper in again"
-            )
-        return None
-
-    def _claims(self, request: httpx.Request, ticket: CustomerAuthTicket) -> None:
-        token = _wire(ticket, "accessToken")
-        if isinstance(token, str) and token:
-            request.headers[CLAIMS_HEADER] = token
-
-
-class CustomerTicketAuth(_TicketPolicy, httpx.Auth):
+class CustomerTicketAuth(_tickets.CustomerTicketAuth["Client", "CustomerAuthTicket"]):
     """`httpx.Auth` acting on behalf of a shopper, for `Client` (see `AsyncCustomerTicketAuth`).
 
         auth = CustomerTicketAuth(client, ticket, on_refresh=save_ticket)
@@ -426,273 +66,58 @@ class CustomerTicketAuth(_TicketPolicy, httpx.Auth):
     has expired (checked before any call) or is rejected.
     """
 
-    def __init__(
-        self,
-        client: Client,
-        ticket: CustomerAuthTicket | Mapping[str, Any],
-        *,
-        refresh_margin: float = 180.0,
-        on_refresh: Callable[[CustomerAuthTicket], object] | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(ticket, refresh_margin, on_refresh, clock)
-        self._client = client
-        self._lock = threading.Lock()
+    @classmethod
+    def ticket_type(cls) -> type[CustomerAuthTicket]:
+        return _ticket_model()
 
-    def __repr__(self) -> str:
-        return f"CustomerTicketAuth(refresh_margin={self.refresh_margin!r}, refresh_count={self.refresh_count})"
-
-    def _refresh_locked(self, ticket: CustomerAuthTicket) -> CustomerAuthTicket:
-        refresh_token = self._refresh_token(ticket)
-        try:
-            # A timeout or a broken connection raises APITimeoutError/APIConnectionError as it is
-            # (the operation is not retried once sent: the token may be spent); the ticket is kept.
-            new = self._client.storefront_auth_ticket.refresh_user_auth_ticket(
-                refresh_token=refresh_token
-            )
-        except _errors.APIStatusError as exc:
-            rejected = self._rejected(exc)
-            if rejected is None:
-                raise
-            raise rejected from exc
-        self._adopt(new)
-        if self.on_refresh is not None:
-            self.on_refresh(new)
-        return new
-
-    def current_ticket(self) -> CustomerAuthTicket:
-        """The ticket, refreshed first when it is due (one refresh however many threads ask)."""
-        ticket = self._ticket
-        if not self._due(ticket):
-            return ticket
-        with self._lock:
-            ticket = self._ticket
-            if self._due(ticket):
-                ticket = self._refresh_locked(ticket)
-        return ticket
-
-    def _after_401(self, failed: CustomerAuthTicket) -> CustomerAuthTicket:
-        with self._lock:
-            if self._ticket is failed:
-                return self._refresh_locked(failed)
-            return self._ticket
-
-    def _send(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, httpx.Response]:
-        """Send with the application's auth: the client's own `httpx.Auth` flow, or its bearer header."""
-        app_auth = self._client._auth
-        if app_auth is None or app_auth is self:
-            if "Authorization" not in request.headers:
-                header = _find_header(self._client._default_headers, "Authorization")
-                if header is not None:
-                    request.headers["Authorization"] = header
-            response = yield request
-            return response
-        flow = app_auth.sync_auth_flow(request)
-        try:
-            outgoing = next(flow)
-            while True:
-                response = yield outgoing
-                try:
-                    outgoing = flow.send(response)
-                except StopIteration:
-                    return response
-        finally:
-            flow.close()
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        ticket = self.current_ticket()
-        for attempt in (1, 2):
-            self._claims(request, ticket)
-            response = yield from self._send(request)
-            if response.status_code != 401 or attempt == 2:
-                return
-            ticket = self._after_401(ticket)
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        raise RuntimeError(
-            "CustomerTicketAuth serves Client; use AsyncCustomerTicketAuth with AsyncClient"
-        )
-        yield request  # pragma: no cover - makes this an async generator
+    def call_refresh(self, client: Client, refresh_token: str) -> CustomerAuthTicket:
+        return client.storefront_auth_ticket.refresh_user_auth_ticket(refresh_token=refresh_token)
 
 
-class AsyncCustomerTicketAuth(_TicketPolicy, httpx.Auth):
+class AsyncCustomerTicketAuth(
+    _tickets.AsyncCustomerTicketAuth["AsyncClient", "CustomerAuthTicket"]
+):
     """`CustomerTicketAuth` for `AsyncClient`: the same behaviour; tasks share one refresh.
 
     `on_refresh` may be a plain function or a coroutine function.
     """
 
-    def __init__(
-        self,
-        client: AsyncClient,
-        ticket: CustomerAuthTicket | Mapping[str, Any],
-        *,
-        refresh_margin: float = 180.0,
-        on_refresh: Callable[[CustomerAuthTicket], object] | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(ticket, refresh_margin, on_refresh, clock)
-        self._client = client
-        # One refresh for every caller, whatever event loop (thread) it runs in: the first caller
-        # refreshes, the others await its future.
-        self._state = threading.Lock()
-        self._inflight: concurrent.futures.Future[Any] | None = None
+    @classmethod
+    def ticket_type(cls) -> type[CustomerAuthTicket]:
+        return _ticket_model()
 
-    def __repr__(self) -> str:
-        return f"AsyncCustomerTicketAuth(refresh_margin={self.refresh_margin!r}, refresh_count={self.refresh_count})"
-
-    async def _refresh_call(self, ticket: CustomerAuthTicket) -> CustomerAuthTicket:
-        refresh_token = self._refresh_token(ticket)
-        try:
-            new = await self._client.storefront_auth_ticket.refresh_user_auth_ticket(
-                refresh_token=refresh_token
-            )
-        except _errors.APIStatusError as exc:
-            rejected = self._rejected(exc)
-            if rejected is None:
-                raise
-            raise rejected from exc
-        self._adopt(new)
-        if self.on_refresh is not None:
-            result = self.on_refresh(new)
-            if inspect.isawaitable(result):
-                await result
-        return new
-
-    async def _refresh_once(
-        self, ticket: CustomerAuthTicket, *, when: Callable[[Any], bool]
-    ) -> CustomerAuthTicket:
-        """Refresh `ticket` if `when(current ticket)` still holds; callers that arrive while a refresh
-        runs (in any task or event loop) wait for it instead of starting another."""
-        import asyncio  # here, not at module level: importing the package stays cheap
-
-        with self._state:
-            current = self._ticket
-            if current is not ticket or not when(current):
-                return current
-            future = self._inflight
-            owner = future is None
-            if future is None:
-                import concurrent.futures
-
-                future = self._inflight = concurrent.futures.Future()
-        if not owner:
-            result: CustomerAuthTicket = await asyncio.wrap_future(future)
-            return result
-        try:
-            new = await self._refresh_call(ticket)
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        else:
-            future.set_result(new)
-            return new
-        finally:
-            with self._state:
-                self._inflight = None
-
-    async def current_ticket(self) -> CustomerAuthTicket:
-        """The ticket, refreshed first when it is due (one refresh however many tasks ask)."""
-        ticket = self._ticket
-        if not self._due(ticket):
-            return ticket
-        return await self._refresh_once(ticket, when=self._due)
-
-    async def _after_401(self, failed: CustomerAuthTicket) -> CustomerAuthTicket:
-        return await self._refresh_once(failed, when=lambda current: True)
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        raise RuntimeError(
-            "AsyncCustomerTicketAuth serves AsyncClient; use CustomerTicketAuth with Client"
+    async def call_refresh(self, client: AsyncClient, refresh_token: str) -> CustomerAuthTicket:
+        return await client.storefront_auth_ticket.refresh_user_auth_ticket(
+            refresh_token=refresh_token
         )
-        yield request  # pragma: no cover - makes this a generator
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        ticket = await self.current_ticket()
-        app_auth = self._client._auth
-        for attempt in (1, 2):
-            self._claims(request, ticket)
-            if app_auth is None or app_auth is self:
-                if "Authorization" not in request.headers:
-                    header = _find_header(self._client._default_headers, "Authorization")
-                    if header is not None:
-                        request.headers["Authorization"] = header
-                response = yield request
-            else:
-                flow = app_auth.async_auth_flow(request)
-                try:
-                    outgoing = await flow.__anext__()
-                    while True:
-                        response = yield outgoing
-                        try:
-                            outgoing = await flow.asend(response)
-                        except StopAsyncIteration:
-                            break
-                finally:
-                    await flow.aclose()
-            if response.status_code != 401 or attempt == 2:
-                return
-            ticket = await self._after_401(ticket)
 
 
-# ---------------------------------------------------------------------------------------------
-# Logging a shopper in (with two-factor authentication)
-# ---------------------------------------------------------------------------------------------
-
-
-class TwoFactorRequired(_errors.APIError):
+class TwoFactorRequired(_login.TwoFactorRequired["CustomerAuthTicket"]):
     """The login needs the emailed two-factor code; it has been requested.
 
     `ticket` is the pending ticket: keep it (server side) and pass it with the code the shopper
     types to `complete_two_factor_login(client, ticket, code)`.
     """
 
-    def __init__(self, ticket: CustomerAuthTicket) -> None:
-        super().__init__(
-            "two-factor authentication required: a code was emailed to the shopper; "
-            "finish with complete_two_factor_login(client, exc.ticket, code)"
-        )
-        self.ticket = ticket
 
-    def __repr__(self) -> str:
-        return "TwoFactorRequired(ticket=...)"  # the pending ticket's token stays out of logs
-
-
-def _secret_text(name: str, value: object) -> str:
-    """A credential as the text the server takes. Sync and async agree: anything but a str is
-    refused, without showing the value (an int code would also lose its leading zeros)."""
-    if isinstance(value, str):
-        return value
-    raise _errors.InvalidRequestError(f"{name} must be a str, not {type(value).__name__}")
+def _calls(client: Client) -> _login.LoginCalls[CustomerAuthTicket]:
+    resource = client.storefront_auth_ticket
+    return _login.LoginCalls(
+        create=lambda body: resource.create_user_auth_ticket(body=body),
+        request_code=lambda headers: resource.request_two_factor_code(extra_headers=headers),
+        complete=lambda body: resource.two_factor_auth(body=body),
+        two_factor_required=TwoFactorRequired,
+    )
 
 
-def _credentials(username: str, password: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "username": _secret_text("username", username),
-        "password": _secret_text("password", password),
-        **fields,
-    }
-
-
-def _pending_claims(ticket: CustomerAuthTicket) -> dict[str, str]:
-    token = _wire(ticket, "accessToken")
-    return {CLAIMS_HEADER: token} if isinstance(token, str) and token else {}
-
-
-def _code_body(ticket: CustomerAuthTicket, code: object) -> dict[str, Any]:
-    return {
-        "userId": _wire(ticket, "userId"),
-        "otpCode": _secret_text("code", code),
-    }
+def _async_calls(client: AsyncClient) -> _login.AsyncLoginCalls[CustomerAuthTicket]:
+    resource = client.storefront_auth_ticket
+    return _login.AsyncLoginCalls(
+        create=lambda body: resource.create_user_auth_ticket(body=body),
+        request_code=lambda headers: resource.request_two_factor_code(extra_headers=headers),
+        complete=lambda body: resource.two_factor_auth(body=body),
+        two_factor_required=TwoFactorRequired,
+    )
 
 
 def login(
@@ -710,21 +135,14 @@ def login(
     without that callback `TwoFactorRequired` is raised (finish with `complete_two_factor_login`).
     `fields`: other fields of the login body (e.g. `fingerprint=`, `region=`, `account_id=`).
     """
-    resource = client.storefront_auth_ticket
-    ticket = resource.create_user_auth_ticket(body=_credentials(username, password, fields))
-    if not _wire(ticket, "requires2FA"):
-        return ticket
-    resource.request_two_factor_code(extra_headers=_pending_claims(ticket))
-    if two_factor_code is None:
-        raise TwoFactorRequired(ticket)
-    return complete_two_factor_login(client, ticket, two_factor_code(ticket))
+    return _login.login(_calls(client), username, password, two_factor_code, fields)
 
 
 def complete_two_factor_login(
     client: Client, ticket: CustomerAuthTicket, code: str
 ) -> CustomerAuthTicket:
     """Finish a two-factor login with the code the shopper received; returns the full ticket."""
-    return client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))
+    return _login.complete_two_factor_login(_calls(client), ticket, code)
 
 
 async def alogin(
@@ -736,21 +154,11 @@ async def alogin(
     **fields: Any,
 ) -> CustomerAuthTicket:
     """`login` for `AsyncClient`; `two_factor_code` may be a coroutine function."""
-    resource = client.storefront_auth_ticket
-    ticket = await resource.create_user_auth_ticket(body=_credentials(username, password, fields))
-    if not _wire(ticket, "requires2FA"):
-        return ticket
-    await resource.request_two_factor_code(extra_headers=_pending_claims(ticket))
-    if two_factor_code is None:
-        raise TwoFactorRequired(ticket)
-    code = two_factor_code(ticket)
-    if inspect.isawaitable(code):
-        code = await code
-    return await acomplete_two_factor_login(client, ticket, _secret_text("code", code))
+    return await _login.alogin(_async_calls(client), username, password, two_factor_code, fields)
 
 
 async def acomplete_two_factor_login(
     client: AsyncClient, ticket: CustomerAuthTicket, code: str
 ) -> CustomerAuthTicket:
     """`complete_two_factor_login` for `AsyncClient`."""
-    return await client.storefront_auth_ticket.two_factor_auth(body=_code_body(ticket, code))
+    return await _login.acomplete_two_factor_login(_async_calls(client), ticket, code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import _config
 from ._config import httpx
 
 if TYPE_CHECKING:
@@ -38,11 +39,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
-    "TicketExpiredError",
     "UnprocessableEntityError",
 ]
-
-CORRELATION_HEADERS = ("x-vol-correlation", "x-correlation-id", "x-request-id")
 
 
 class APIError(Exception):
@@ -121,11 +119,12 @@ class APIStatusError(APIError):
     @property
     def correlation_id(self) -> str | None:
         """The server's correlation id for this failure (quote it to support)."""
-        for header in CORRELATION_HEADERS:
+        for header in _config.CORRELATION_HEADERS:  # read here: _config imports this module
             value: str | None = self.response.headers.get(header)
             if value:
                 return value
-        from_body = self.body.get("correlationId") if isinstance(self.body, dict) else None
+        field = _config.CORRELATION_ID_FIELD
+        from_body = self.body.get(field) if field and isinstance(self.body, dict) else None
         return from_body if isinstance(from_body, str) and from_body else None
 
 
@@ -159,10 +158,6 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """Any 5xx status."""
-
-
-class TicketExpiredError(APIError):
-    """A shopper's refresh token has expired or was rejected: the shopper must log in again."""
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

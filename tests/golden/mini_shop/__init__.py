@@ -28,7 +28,6 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
-    TicketExpiredError,
     UnprocessableEntityError,
 )
 
@@ -54,7 +53,6 @@ __all__ = [
     "RateLimitError",
     "ServerTemplate",
     "ServerVariable",
-    "TicketExpiredError",
     "UnprocessableEntityError",
     "__spec_version__",
     "__version__",

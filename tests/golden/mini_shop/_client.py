@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import TYPE_CHECKING
 
 import httpx
@@ -19,15 +18,8 @@ from ._base_client import (
     SyncAPIClient,
     TimeoutTypes,
 )
-from ._config import SERVERS
-from ._servers import (
-    ServerRouting,
-    ServerTemplate,
-    host_url,
-    match_server,
-    pick_server,
-)
-from .errors import ConfigurationError
+from ._servers import ServerTemplate
+from ._setup import ClientSetup
 
 if TYPE_CHECKING:
     from .resources.carts import (
@@ -40,84 +32,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["AsyncClient", "Client"]
-
-# (keyword argument, header, environment variable) of the context headers sent on every call.
-CONTEXT_HEADERS: tuple[tuple[str, str, str], ...] = ()
-
-
-def _clean_secret(argument: str, value: str) -> str:
-    """A token read from a file or the environment often ends in a newline: stripped. Any other
-    control character would only be refused on the wire (by then in a log line): refused here,
-    without the value."""
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{argument} must be a str, not {type(value).__name__}")
-    value = value.strip()
-    if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigurationError(f"{argument} is empty or contains control characters")
-    return value
-
-
-def _env(name: str) -> str | None:
-    if not name:
-        return None
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-class _Setup:
-    """What a client's arguments (and, where they are absent, the environment) resolve to."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None,
-        server: int | str | None,
-        variables: dict[str, str | None],
-        api_host: str | None,
-        auth_host: str | None,
-        context: dict[str, str | None],
-        access_token: str | None,
-        auth: httpx.Auth | None,
-        client_id: str | None,
-        client_secret: str | None,
-        default_headers: Headers | None,
-    ) -> None:
-        if base_url is not None and not (
-            isinstance(base_url, str) and base_url.startswith(("http://", "https://"))
-        ):
-            raise ConfigurationError(f"base_url must start with http:// or https://: {base_url!r}")
-        explicit = {k: v for k, v in variables.items() if v is not None}
-        main: ServerTemplate | None
-        if base_url is None and api_host is None:
-            main = pick_server(server, SERVERS)
-            values: dict[str, str | None] = {
-                v.argument: variables.get(v.argument) or _env(v.env) for v in main.variables
-            }
-            self.base_url = main.resolve(values)
-        else:
-            if base_url is None:
-                assert api_host is not None
-                base_url = host_url(api_host, pick_server(server, SERVERS).url if SERVERS else "")
-            self.base_url = base_url.rstrip("/")
-            matched = match_server(self.base_url, SERVERS)
-            main, read_back = matched if matched is not None else (None, {})
-            values = {**read_back, **explicit}
-        self.variables = values
-        overrides: dict[str, str] = {}
-        self.routing = ServerRouting(main, values, overrides)
-
-        headers: dict[str, str] = {}
-        for argument, header, env in CONTEXT_HEADERS:
-            value = context.get(argument) or values.get(argument) or _env(env)
-            if value is not None:
-                headers[header] = str(value)
-        if access_token is not None:
-            access_token = _clean_secret("access_token", access_token)
-            # bearerAuth: the application token.
-            headers["Authorization"] = f"Bearer {access_token}"
-        headers.update(default_headers or {})
-        self.headers = headers
-        self.auth = auth
 
 
 def _error_model() -> type[pydantic.BaseModel] | None:
@@ -160,7 +74,7 @@ class Client(SyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        setup = _Setup(
+        setup = ClientSetup(
             base_url=base_url,
             server=server,
             variables={
@@ -174,6 +88,7 @@ class Client(SyncAPIClient):
             client_id=None,
             client_secret=None,
             default_headers=default_headers,
+            app_token_auth=None,
         )
 
         super().__init__(
@@ -249,7 +164,7 @@ class AsyncClient(AsyncAPIClient):
         http_client: your own httpx client (proxies, mTLS, transports); it is never closed by this client.
         """
 
-        setup = _Setup(
+        setup = ClientSetup(
             base_url=base_url,
             server=server,
             variables={
@@ -263,6 +178,7 @@ class AsyncClient(AsyncAPIClient):
             client_id=None,
             client_secret=None,
             default_headers=default_headers,
+            app_token_auth=None,
         )
 
         super().__init__(
