@@ -33,6 +33,7 @@ from .spec import (
     Operation,
     Parameter,
     ParameterLocation,
+    QueryStyle,
     RequestBody,
     Resource,
     Response,
@@ -310,7 +311,7 @@ class _Builder:
                     name=str(name),
                     type=scheme_type,
                     scheme=_text(spec.get("scheme")).lower(),
-                    location=_text(spec.get("in")),
+                    location=_scheme_location(spec.get("in")),
                     parameter_name=_text(spec.get("name")),
                     description=_text(spec.get("description")),
                 )
@@ -359,7 +360,6 @@ class _Builder:
                     required=bool(spec.get("required")) or location is ParameterLocation.PATH,
                     annotation=TypeExpr(annotation),
                     description=_text(spec.get("description")),
-                    secret=is_secret(wire),
                     query_style=_query_style(location, spec, self.warnings, self.where([*parts, index])),
                     deprecated=spec.get("deprecated") is True,
                 )
@@ -439,7 +439,6 @@ class _Builder:
                 Response(
                     status=status_text,
                     description=_text(spec.get("description")),
-                    content_types=tuple(content),
                     annotation=TypeExpr(annotation),
                 )
             )
@@ -545,7 +544,6 @@ class _Builder:
                         summary=_text(op.get("summary")),
                         description=_text(op.get("description")),
                         tag=tag,
-                        pointer=pointer(parts),
                         parameters=parameters,
                         body=body,
                         responses=responses,
@@ -701,23 +699,30 @@ def _literal_enum(schema: Any) -> str | None:
     return f"Literal[{', '.join(repr(v) for v in dict.fromkeys(values))}]"
 
 
-_QUERY_STYLES = ("form", "spaceDelimited", "pipeDelimited", "deepObject")
+def _scheme_location(value: object) -> ParameterLocation | None:
+    """Where an apiKey scheme sends its key; None for other schemes (or a location we do not know)."""
+    try:
+        return ParameterLocation(value)
+    except ValueError:
+        return None
 
 
-def _query_style(location: ParameterLocation, spec: Mapping[str, Any], warnings: list[str], here: str) -> str | None:
+def _query_style(
+    location: ParameterLocation, spec: Mapping[str, Any], warnings: list[str], here: str
+) -> QueryStyle | None:
     """The serialisation a query parameter asks for beyond the default (`form`, exploded)."""
     if location is not ParameterLocation.QUERY:
         return None
-    style = spec.get("style", "form")
-    explode = spec.get("explode", style == "form")
-    if style not in _QUERY_STYLES:
-        warnings.append(f"warning: {here}: query style {str(style)!r} is not supported; sent as form")
+    raw = spec.get("style", "form")
+    explode = spec.get("explode", raw == "form")
+    try:
+        style = QueryStyle(raw)
+    except ValueError:
+        warnings.append(f"warning: {here}: query style {str(raw)!r} is not supported; sent as form")
         return None
-    if style == "deepObject":
-        return "deepObject"
-    if style == "form" and explode is not False:
+    if style is QueryStyle.FORM and explode is not False:
         return None
-    return str(style)
+    return style
 
 
 def _body_types(encoding: BodyEncoding, annotation: str, is_model: bool) -> list[str]:

@@ -28,6 +28,15 @@ class ParameterLocation(_TextEnum):
     COOKIE = "cookie"
 
 
+class QueryStyle(_TextEnum):
+    """How a query value other than OpenAPI's default (`form`, exploded) is serialised."""
+
+    FORM = "form"  # not exploded: comma-joined
+    SPACE_DELIMITED = "spaceDelimited"
+    PIPE_DELIMITED = "pipeDelimited"
+    DEEP_OBJECT = "deepObject"
+
+
 class HttpMethod(_TextEnum):
     GET = "GET"
     PUT = "PUT"
@@ -103,10 +112,7 @@ class Parameter:
     required: bool
     annotation: TypeExpr  # without `| None`
     description: str
-    secret: bool = False
-    # How a query value other than OpenAPI's default (`form`, exploded) is serialised: "form"
-    # (comma-joined), "spaceDelimited", "pipeDelimited" or "deepObject"; None for the default.
-    query_style: str | None = None
+    query_style: QueryStyle | None = None  # None: OpenAPI's default (`form`, exploded)
     deprecated: bool = False  # `deprecated: true`: passing it warns
 
 
@@ -136,7 +142,6 @@ class RequestBody:
 class Response:
     status: str  # "200", "4XX", "default"
     description: str
-    content_types: tuple[str, ...]
     annotation: TypeExpr  # "None" when there is no body
 
 
@@ -148,7 +153,6 @@ class Operation:
     summary: str
     description: str
     tag: str
-    pointer: str  # JSON pointer of the operation in the spec
     parameters: tuple[Parameter, ...]
     body: RequestBody | None
     responses: tuple[Response, ...]
@@ -294,7 +298,7 @@ class SecurityScheme:
     name: str
     type: SchemeType
     scheme: str  # bearer / basic for http
-    location: str  # header / query / cookie for apiKey
+    location: ParameterLocation | None  # header / query / cookie for apiKey
     parameter_name: str  # header name for apiKey
     description: str
 

@@ -44,7 +44,7 @@ def extract(api: ApiSpec, models_source: str) -> Surface:
             scheme.name: {
                 "type": scheme.type,
                 "scheme": scheme.scheme,
-                "in": scheme.location,
+                "in": scheme.location.value if scheme.location is not None else "",
                 "name": scheme.parameter_name,
             }
             for scheme in api.security_schemes

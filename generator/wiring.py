@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .safe import Code, Identifier
-from .spec import ApiSpec, Operation, Resource, SchemeType, Server
+from .spec import ApiSpec, Operation, ParameterLocation, Resource, SchemeType, Server
 
 KIBO_HOSTS = ("mozu.com", "kibocommerce.com")
 
@@ -338,7 +338,7 @@ def wiring(api: ApiSpec) -> Wiring:
         (
             s.parameter_name
             for s in api.security_schemes
-            if s.type is SchemeType.API_KEY and s.location == "header" and s.parameter_name
+            if s.type is SchemeType.API_KEY and s.location is ParameterLocation.HEADER and s.parameter_name
         ),
         None,
     )
