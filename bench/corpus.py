@@ -50,6 +50,7 @@ class Row:
     imports: bool = False
     import_error: str = ""
     mypy: bool | None = None
+    black: bool | None = None  # `black --check`: the templates write black's style without black
     opc_exit: int | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -107,6 +108,12 @@ def run_mypy(row: Row, work: Path) -> None:
         cwd=out, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     row.mypy = result.returncode == 0
+    formatted = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", "--line-length", "100", "--target-version", "py310",
+         "corpus_pkg"],
+        cwd=out, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    row.black = formatted.returncode == 0
 
 
 def run_opc(row: Row, work: Path, command: list[str]) -> None:
@@ -155,6 +162,7 @@ def summary(rows: list[Row], with_opc: bool) -> str:
     checked = [r for r in rows if r.mypy is not None]
     if checked:
         lines.append(f"| `mypy --strict` clean | {sum(1 for r in checked if r.mypy)} of {len(checked)} | — |")
+        lines.append(f"| `black --check` clean | {sum(1 for r in checked if r.black)} of {len(checked)} | — |")
     return "\n".join(lines)
 
 

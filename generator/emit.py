@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import itertools
 import os
 import pickle
+import re
 import shutil
 import sys
 import tempfile
@@ -73,11 +76,23 @@ def _format_all(jobs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def format_many(sources: dict[str, str]) -> dict[str, str]:
-    """black over many files; on two or more cores the work is split with a forked process."""
-    jobs = sorted(sources.items(), key=lambda item: len(item[1]), reverse=True)
-    total = sum(len(text) for _, text in jobs)
-    if total < PARALLEL_MIN_CHARS or len(jobs) < 2 or not can_fork():
+    """black over many files; on two or more cores the work is split with a forked process, and a
+    file that is most of the work (models.py) is cut into pieces black formats independently."""
+    total = sum(len(text) for text in sources.values())
+    if total < PARALLEL_MIN_CHARS or not can_fork():
+        return _format_all(list(sources.items()))
+    pieces: dict[str, list[str]] = {}
+    jobs: list[tuple[str, str]] = []
+    for name, text in sources.items():
+        chunks = top_level_chunks(text, 2) if len(text) > total / 2 else None
+        if chunks is None:
+            jobs.append((name, text))
+            continue
+        pieces[name] = [f"{name}#{index}" for index in range(len(chunks))]
+        jobs += zip(pieces[name], chunks, strict=True)
+    if len(jobs) < 2:
         return _format_all(jobs)
+    jobs.sort(key=lambda item: len(item[1]), reverse=True)
     _black_mode()  # import black once, before the fork: both processes use it
     mine: list[tuple[str, str]] = []
     theirs: list[tuple[str, str]] = []
@@ -95,7 +110,89 @@ def format_many(sources: dict[str, str]) -> dict[str, str]:
     finally:
         others = child.result()
     formatted.update(others)
+    for name, keys in pieces.items():
+        # Each piece ends in one newline; black puts two blank lines before a top-level class.
+        formatted[name] = "\n\n".join(formatted.pop(key) for key in keys)
     return formatted
+
+
+def top_level_chunks(source: str, parts: int) -> list[str] | None:
+    """`source` cut into about `parts` pieces, each cut just before a top-level class that follows
+    another one with nothing but blank lines between them: black treats such a class the same at
+    the start of a piece as in the whole file, so the pieces' black output joined by two blank
+    lines is black's output for the whole. None when there is no such cut (or no valid Python)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    cuts: list[int] = []  # 0-based line numbers where a piece may start
+    for previous, node in itertools.pairwise(tree.body):
+        if not (isinstance(node, ast.ClassDef) and isinstance(previous, ast.ClassDef)):
+            continue
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        end = previous.end_lineno or previous.lineno
+        if start > end and all(not line.strip() for line in lines[end:start]):
+            cuts.append(start)
+    chosen: list[int] = []
+    for part in range(1, parts):
+        target = len(source) * part / parts
+        best = min(cuts, key=lambda cut: abs(offsets[cut] - target), default=None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    if not chosen:
+        return None
+    bounds = [0, *sorted(chosen), len(lines)]
+    return ["".join(lines[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+# The templates write exactly what black would (quotes by black's own rule, exploded calls with
+# trailing commas, black's blank lines), so black, most of a cold generation, runs only on what
+# datamodel-code-generator wrote (models.py) and on a rendered module in which `needs_black`
+# finds a line black would change. tests/test_kibo_specs.py (26 specs), the corpus and the
+# hostile specs run `black --check` on whole packages and keep that true.
+FORMATTED_BY_BLACK = ("models.py",)
+LINE_LENGTH = 100
+
+
+# One string argument on its line (`"/a/long/path",`, `operation="GET /a/long/path",`): black has
+# no bracket to split it at and leaves it long.
+_LONE_STRING_ARGUMENT = re.compile(
+    r"""\s*(?:[A-Za-z_][A-Za-z0-9_]*=)?(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'),"""
+)
+
+
+def needs_black(text: str) -> bool:
+    """Whether black could change `text`, a module the templates wrote in black's style: a code line
+    longer than black's limit (it would split it), trailing whitespace or a tab, or triple quotes
+    anywhere but at the ends of a docstring (then the docstring tracking below cannot be trusted)."""
+    in_docstring = False
+    for line in text.split("\n"):
+        if line != line.rstrip() or "\t" in line:
+            return True
+        stripped = line.lstrip()
+        quotes = line.count('"""')
+        if in_docstring:
+            if quotes == 0:
+                continue
+            if quotes > 1 or not stripped.endswith('"""'):
+                return True
+            in_docstring = False
+            continue
+        if quotes:
+            if not stripped.startswith('"""') or quotes > 2:
+                return True
+            one_line = quotes == 2 and stripped.endswith('"""') and len(stripped) >= 6
+            if quotes == 2 and not one_line:
+                return True
+            in_docstring = not one_line
+            continue
+        if len(line) > LINE_LENGTH and not _LONE_STRING_ARGUMENT.fullmatch(line):
+            return True
+    return in_docstring
 
 
 def finish_files(
@@ -106,7 +203,12 @@ def finish_files(
     out: dict[str, bytes] = {}
     # The file name is spec text: a `\r` or U+2028 in it must not end the comment line.
     fields = {"spec": escape_controls(spec_name).replace("-->", "--\\>")}
-    formatted = format_many({name: text for name, text in files.items() if name.endswith(".py")})
+    to_format = {
+        name: text
+        for name, text in files.items()
+        if name.endswith(".py") and (name in FORMATTED_BY_BLACK or needs_black(text))
+    }
+    formatted = {**files, **format_many(to_format)}
     for relative, text in sorted(files.items()):
         if relative.endswith(".py"):
             text = HEADER_PY.format(**fields) + formatted[relative]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -13,7 +14,7 @@ import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
 from .models import with_imports
-from .safe import Code, Identifier, finalize
+from .safe import Code, Identifier, black_quotes, finalize
 from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
 from .wiring import wiring
@@ -31,8 +32,13 @@ def _literal(value: Any) -> str:
         return _str_literal(value)
     if isinstance(value, bool) or value is None:
         return repr(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):  # YAML's .inf / .nan: `inf` would be a name, not a number
+            return f"float({_str_literal(repr(value))})"
+        text = repr(value)
+        return _black_float(text) if "e" in text else text
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_literal(v) for v in value)
         return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
@@ -44,8 +50,15 @@ def _literal(value: Any) -> str:
 
 
 def _str_literal(text: str) -> str:
-    # repr() escapes quotes, backslashes, newlines, NULs and every non-printable (U+2028 included).
-    return repr(str(text))
+    # repr() escapes quotes, backslashes, newlines, NULs and every non-printable (U+2028 included);
+    # black's own quote rule then picks the quotes black would write.
+    return black_quotes(repr(str(text)))
+
+
+def _black_float(text: str) -> str:
+    """`1e+20` as black writes it (`1e20`)."""
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{exponent.removeprefix('+')}"
 
 
 def docstring(text: Any, indent: int = 4) -> Code:

@@ -13,8 +13,11 @@ writes spec text without a filter fails loudly instead of emitting it.
 from __future__ import annotations
 
 import ast
+import functools
+import io
 import keyword
 import re
+import tokenize
 from enum import Enum
 
 from markupsafe import Markup
@@ -68,6 +71,32 @@ class TypeExpr(str):
         return super().__new__(cls, text)
 
 
+def black_quotes(literal: str) -> str:
+    """A str literal (as repr() writes it) with the quotes black would give it: double unless that
+    needs more escapes. Rendered modules are then black-stable without black (emit.FORMATTED_BY_BLACK)."""
+    from black.strings import normalize_string_quotes  # black==26.10.1 is pinned
+
+    result: str = normalize_string_quotes(literal)
+    return result
+
+
+@functools.cache
+def as_black_writes(annotation: TypeExpr) -> str:
+    """A type expression with its `Literal[...]` strings quoted as black quotes them (the IR and the
+    recorded surface keep repr()'s quotes, so that a regeneration reports no type change)."""
+    if "'" not in annotation and '"' not in annotation:
+        return str(annotation)
+    text = str(annotation)
+    pieces: list[str] = []
+    written = 0  # TypeExpr is one line: a token's column is its offset in the text
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING:
+            start, end = token.start[1], token.end[1]
+            pieces += [text[written:start], black_quotes(token.string)]
+            written = end
+    return "".join([*pieces, text[written:]])
+
+
 class UnsafeTemplateValue(TypeError):
     """A template tried to write a plain string (possibly spec text) without an escaping filter."""
 
@@ -76,7 +105,9 @@ def finalize(value: object) -> object:
     """Jinja `finalize`: what `{{ ... }}` may write. Plain strings are refused (see module docstring)."""
     if isinstance(value, Markup):
         return value
-    if isinstance(value, (Identifier, TypeExpr)):
+    if isinstance(value, TypeExpr):
+        return Markup(as_black_writes(value))
+    if isinstance(value, Identifier):
         return Markup(value)
     if isinstance(value, Enum) and isinstance(value.value, str):
         return Markup(Identifier(value.value))  # the generator's own enums (ParameterLocation, ...)

@@ -40,7 +40,8 @@ def corpus_module() -> ModuleType:
 
 
 def run(rows: list[Any]) -> list[Any]:
-    """Generate and import every document; `mypy --strict` on every package that generated."""
+    """Generate and import every document; `mypy --strict` and `black --check` on every package that
+    generated (black runs only on models.py: the rendered modules must already be what it writes)."""
     corpus = corpus_module()
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
         done = list(pool.map(lambda row: corpus.run_ours(row, Path(tmp)), rows))
@@ -60,6 +61,8 @@ def check(rows: list[Any]) -> None:
             problems.append(f"{row.file}: {row.operations} operations generated of {row.ops}")
         elif row.exit == 0 and row.mypy is False:
             problems.append(f"{row.file}: the package fails mypy --strict")
+        elif row.exit == 0 and row.black is False:
+            problems.append(f"{row.file}: the package is not black-clean")
         elif row.exit == 2 and (row.errors == 0 or row.unlocated_errors):
             problems.append(f"{row.file}: {row.errors} error lines, {row.unlocated_errors} without LINE:COL")
         elif row.exit == 2 and row.valid == "yes" and row.ops and not row.messages[0].count("does not resolve"):

@@ -8,6 +8,8 @@ import pytest
 
 from generator.render import comment, docstring, markdown, pyrepr
 
+from .conftest import ROOT
+
 HOSTILE = [
     'plain',
     'quote " and \' both',
@@ -57,3 +59,37 @@ def test_markdown_cannot_open_code_or_html() -> None:
 def test_pyrepr_of_containers() -> None:
     value = {"a": [1, 2.5, True, None, "x\n"], "b": ("t",)}
     assert ast.literal_eval(pyrepr(value)) == {"a": [1, 2.5, True, None, "x\n"], "b": ("t",)}
+
+
+def test_rendered_modules_skip_black_only_when_they_already_are_black_output() -> None:
+    """Issue 11.4: black runs on models.py; a rendered module is written in black's style and goes
+    through black only when a line would make black change it (a long code line, a tab)."""
+    from generator.emit import needs_black, top_level_chunks
+
+    assert not needs_black('def f(\n    x: int,\n) -> None:\n    """' + "long " * 40 + '"""\n')
+    assert not needs_black('    call(\n        operation="' + "x" * 120 + '",\n    )\n')
+    assert needs_black("    x: Literal[" + ", ".join(f"'v{i}'" for i in range(30)) + "],\n")
+    assert needs_black("x = 1 \n") and needs_black("\tx = 1\n")
+    assert needs_black('x = """a"""  """b"""\n')  # triple quotes where a docstring cannot be tracked
+    # models.py is cut between top-level classes for the two black processes; the pieces joined
+    # are what black writes for the whole
+    import black
+
+    source = "".join(f"class M{i}(Base):\n  a: int=1\n\n\n" for i in range(6)) + "M0.model_rebuild()\n"
+    pieces = top_level_chunks(source, 2)
+    assert pieces is not None and len(pieces) == 2
+    mode = black.Mode(line_length=100)
+    assert "\n\n".join(black.format_str(piece, mode=mode) for piece in pieces) == black.format_str(source, mode=mode)
+    assert top_level_chunks("x = (\n", 2) is None and top_level_chunks("class A:\n    pass\n", 2) is None
+
+
+def test_black_runs_on_no_rendered_module_of_the_kibo_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.emit as emit
+    from generator.pipeline import build_package
+
+    monkeypatch.setenv("KIBO_CODEGEN_JOBS", "1")  # every black call in this process, to be seen here
+    formatted: list[str] = []
+    real = emit.format_python
+    monkeypatch.setattr(emit, "format_python", lambda text, name: formatted.append(name) or real(text, name))
+    build_package(ROOT / "spec" / "kibo_authtickets.yaml")
+    assert sorted(formatted) == ["_surface.py", "models.py"]  # _surface.py: one raw string, cheap

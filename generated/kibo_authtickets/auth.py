@@ -52,7 +52,9 @@ def _ticket_model() -> type[CustomerAuthTicket]:
     return CustomerAuthTicket
 
 
-class CustomerTicketAuth(_tickets.CustomerTicketAuth["Client", "CustomerAuthTicket"]):
+class CustomerTicketAuth(
+    _tickets.CustomerTicketAuth["Client", "CustomerAuthTicket"],
+):
     """`httpx.Auth` acting on behalf of a shopper, for `Client` (see `AsyncCustomerTicketAuth`).
 
         auth = CustomerTicketAuth(client, ticket, on_refresh=save_ticket)
@@ -70,12 +72,18 @@ class CustomerTicketAuth(_tickets.CustomerTicketAuth["Client", "CustomerAuthTick
     def ticket_type(cls) -> type[CustomerAuthTicket]:
         return _ticket_model()
 
-    def call_refresh(self, client: Client, refresh_token: str) -> CustomerAuthTicket:
-        return client.storefront_auth_ticket.refresh_user_auth_ticket(refresh_token=refresh_token)
+    def call_refresh(
+        self,
+        client: Client,
+        refresh_token: str,
+    ) -> CustomerAuthTicket:
+        return client.storefront_auth_ticket.refresh_user_auth_ticket(
+            refresh_token=refresh_token,
+        )
 
 
 class AsyncCustomerTicketAuth(
-    _tickets.AsyncCustomerTicketAuth["AsyncClient", "CustomerAuthTicket"]
+    _tickets.AsyncCustomerTicketAuth["AsyncClient", "CustomerAuthTicket"],
 ):
     """`CustomerTicketAuth` for `AsyncClient`: the same behaviour; tasks share one refresh.
 
@@ -86,13 +94,19 @@ class AsyncCustomerTicketAuth(
     def ticket_type(cls) -> type[CustomerAuthTicket]:
         return _ticket_model()
 
-    async def call_refresh(self, client: AsyncClient, refresh_token: str) -> CustomerAuthTicket:
+    async def call_refresh(
+        self,
+        client: AsyncClient,
+        refresh_token: str,
+    ) -> CustomerAuthTicket:
         return await client.storefront_auth_ticket.refresh_user_auth_ticket(
-            refresh_token=refresh_token
+            refresh_token=refresh_token,
         )
 
 
-class TwoFactorRequired(_login.TwoFactorRequired["CustomerAuthTicket"]):
+class TwoFactorRequired(
+    _login.TwoFactorRequired["CustomerAuthTicket"],
+):
     """The login needs the emailed two-factor code; it has been requested.
 
     `ticket` is the pending ticket: keep it (server side) and pass it with the code the shopper
@@ -100,7 +114,9 @@ class TwoFactorRequired(_login.TwoFactorRequired["CustomerAuthTicket"]):
     """
 
 
-def _calls(client: Client) -> _login.LoginCalls[CustomerAuthTicket]:
+def _calls(
+    client: Client,
+) -> _login.LoginCalls[CustomerAuthTicket]:
     resource = client.storefront_auth_ticket
     return _login.LoginCalls(
         create=lambda body: resource.create_user_auth_ticket(body=body),
@@ -110,7 +126,9 @@ def _calls(client: Client) -> _login.LoginCalls[CustomerAuthTicket]:
     )
 
 
-def _async_calls(client: AsyncClient) -> _login.AsyncLoginCalls[CustomerAuthTicket]:
+def _async_calls(
+    client: AsyncClient,
+) -> _login.AsyncLoginCalls[CustomerAuthTicket]:
     resource = client.storefront_auth_ticket
     return _login.AsyncLoginCalls(
         create=lambda body: resource.create_user_auth_ticket(body=body),
@@ -139,7 +157,9 @@ def login(
 
 
 def complete_two_factor_login(
-    client: Client, ticket: CustomerAuthTicket, code: str
+    client: Client,
+    ticket: CustomerAuthTicket,
+    code: str,
 ) -> CustomerAuthTicket:
     """Finish a two-factor login with the code the shopper received; returns the full ticket."""
     return _login.complete_two_factor_login(_calls(client), ticket, code)
@@ -158,7 +178,9 @@ async def alogin(
 
 
 async def acomplete_two_factor_login(
-    client: AsyncClient, ticket: CustomerAuthTicket, code: str
+    client: AsyncClient,
+    ticket: CustomerAuthTicket,
+    code: str,
 ) -> CustomerAuthTicket:
     """`complete_two_factor_login` for `AsyncClient`."""
     return await _login.acomplete_two_factor_login(_async_calls(client), ticket, code)
