@@ -396,10 +396,19 @@ def _match(
 
     pairs: list[tuple[K, K]] = []
     old_left, new_left = dict(old), dict(new)
-    by_identity = {identity(entry): key for key, entry in new.items()}
+    # Same name and identity first: two routes of one shape (`/items/{lineId}`, `/items/{itemId}`)
+    # are both kept by name, not crossed over.
     for key, entry in old.items():
-        target = by_identity.get(identity(entry))
-        if target is not None and target in new_left:
+        if key in new_left and identity(new_left[key]) == identity(entry):
+            pairs.append((key, key))
+            del old_left[key], new_left[key]
+    by_identity: dict[Hashable, list[K]] = {}
+    for key, entry in sorted(new_left.items()):
+        by_identity.setdefault(identity(entry), []).append(key)
+    for key, entry in sorted(old_left.items()):
+        candidates = by_identity.get(identity(entry))
+        if candidates:
+            target = candidates.pop(0)
             pairs.append((key, target))
             del old_left[key], new_left[target]
     for key in list(old_left):

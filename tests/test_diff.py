@@ -476,6 +476,27 @@ def test_same_spec_reports_nothing(tmp_path: Path) -> None:
     assert "no changes" in report.text()
 
 
+def test_two_routes_of_one_shape_are_not_crossed_over(tmp_path: Path) -> None:
+    """Kibo's commerce spec has `GET /orders/{orderId}/items/{lineId}` beside `.../{orderItemId}`:
+    one route shape, two methods. An unchanged spec must report nothing, not a swap of the two."""
+    spec = base_spec()
+    for wire in ("lineId", "itemId"):
+        spec["paths"][f"/carts/{{cartId}}/items/{{{wire}}}"] = {
+            "get": {
+                "tags": ["Carts"],
+                "summary": "Get Cart Item",
+                "parameters": [
+                    {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for name in ("cartId", wire)
+                ],
+                "responses": copy.deepcopy(CART_RESPONSE),
+            }
+        }
+    path = write(tmp_path / "spec.json", spec)
+    report = diff_specs(path, path)
+    assert report.changes == (), "\n".join(report.lines())
+
+
 def test_report_groups_by_resource_and_model(tmp_path: Path) -> None:
     old, new = _pair(
         tmp_path,
