@@ -104,6 +104,16 @@ class GenResult:
     package_dir: Path | None = None
 
 
+def generator_env(cache: Path) -> dict[str, str]:
+    """The environment of our generation runs: the run's build cache, and .pyc files written and
+    read as for an installed tool (pip byte-compiles site-packages, so the anchor has them even
+    where PYTHONDONTWRITEBYTECODE is set; this editable checkout would otherwise compile every
+    module of the generator in every run)."""
+    env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(cache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def bench_generation(name: str, spec: Path, runs: int, work: Path, with_opc: bool) -> GenResult:
     result = GenResult(spec=name)
     opc = opc_command() if with_opc else None
@@ -115,7 +125,7 @@ def bench_generation(name: str, spec: Path, runs: int, work: Path, with_opc: boo
         for entry in cache.glob("*.json"):  # cold: no build-cache entry (compiled templates stay)
             entry.unlink()
         out = work / f"out-{name}-{index}"
-        env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(cache)}
+        env = generator_env(cache)
         argv = [sys.executable, "-m", "generator", "generate", str(spec), "-o", str(out)]
         argv += ["--package-name", package]
         cold = run_process(argv, env=env)
@@ -377,8 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             # Warm-up, untimed: byte-compiles the generator and its templates once, as an
             # installed tool would have them (the anchor's own .pyc files exist already).
             if not args.quick:
-                warm_env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(work / "cache")}
-                run_process(generate_argv(OUR_SPEC, work / "warm-up", OUR_PACKAGE), env=warm_env)
+                run_process(generate_argv(OUR_SPEC, work / "warm-up", OUR_PACKAGE), env=generator_env(work / "cache"))
             for name in names:
                 spec = SPECS[name]
                 if not spec.is_file():

@@ -100,7 +100,7 @@ def build_package(
     from .errors import SpecError
     from .load import load_spec, validate_loaded
     from .models import generate_models
-    from .render import render_package, runtime_files
+    from .render import PackageRenderer, render_package, runtime_files
 
     validation: Forked | None = None
     try:
@@ -116,16 +116,32 @@ def build_package(
                 validator_warnings = validate_loaded(loaded, limits)
         with progress.stage("build"):
             api = build_api(loaded, package_name, options.http_library, options.pins)
-        with progress.stage("models"):
-            models_source, model_warnings = generate_models(api)
+        if options.previous is None and not options.drop_deprecated and can_fork():
+            # datamodel-code-generator in a second process while this one renders what the IR
+            # alone decides: the two longest stages of a cold build side by side.
+            models_job = Forked(generate_models, api)
+            try:
+                with progress.stage("render"):
+                    renderer = PackageRenderer(api, __version__, templates_digest())
+                    rendered = renderer.spec_files()
+                with progress.stage("models"):  # ran beside rendering; this is the wait for it
+                    models_source, model_warnings = models_job.result()
+            except BaseException:
+                models_job.wait()
+                raise
+            rendered.update(renderer.model_files(models_source))
             api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
-        if options.previous is not None or options.drop_deprecated:
-            before = api.models_document
-            api = _with_aliases(api, models_source, options)
-            if api.models_document is not before:  # enum members kept under their old names
-                models_source, _ = generate_models(api)
-        with progress.stage("render"):
-            rendered = render_package(api, models_source, __version__, templates_digest())
+        else:
+            with progress.stage("models"):
+                models_source, model_warnings = generate_models(api)
+                api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
+            if options.previous is not None or options.drop_deprecated:
+                before = api.models_document
+                api = _with_aliases(api, models_source, options)
+                if api.models_document is not before:  # enum members kept under their old names
+                    models_source, _ = generate_models(api)
+            with progress.stage("render"):
+                rendered = render_package(api, models_source, __version__, templates_digest())
     except SpecError:
         if validation is not None:
             validation.result()  # a validator error comes first, as in a sequential run

@@ -198,39 +198,58 @@ def render_package(
 ) -> dict[str, str]:
     """Relative path → text for every spec-dependent file of the package (before formatting and
     headers); the runtime modules are `runtime_files()`."""
-    env = environment(str(template_dir()))
-    wired = wiring(api)
-    context = {
-        "api": api,
-        "generator_version": generator_version,
-        "templates_sha256": templates_sha256,
-        "wiring": wired,
-        "example": readme_example(api),
-        "quick_start": quick_start_arguments(api, wired.required_variables),
-        "pydantic_requirement": PYDANTIC_REQUIREMENT,
-    }
-    files: dict[str, str] = {}
+    renderer = PackageRenderer(api, generator_version, templates_sha256)
+    return {**renderer.spec_files(), **renderer.model_files(models_source)}
 
-    def render(template: str, target: str, **extra: Any) -> None:
-        files[target] = env.get_template(template).render(**context, **extra)
 
-    render("__init__.py.jinja", "__init__.py")
-    render("_version.py.jinja", "_version.py")
-    render("_surface.py.jinja", "_surface.py", surface_json=_raw_string_body(surface_json(api, models_source)))
-    render("_config.py.jinja", "_config.py")
-    render("_client.py.jinja", "_client.py")
-    if wired.has_auth_module:
-        render("auth.py.jinja", "auth.py")
-    render("resources/__init__.py.jinja", "resources/__init__.py")
-    for resource in api.resources:
-        render("resources/resource.py.jinja", f"resources/{resource.module}.py", resource=resource)
-    render("README.md.jinja", "README.md")
-    files["models.py"] = models_source
-    if api.model_aliases:
-        imports = _RENAMED_MODELS_IMPORTS
-        if any(alias.request_only for alias in api.model_aliases):
-            imports += "from typing_extensions import deprecated\n"
-        section = env.get_template("_models_renamed.py.jinja").render(**context)
-        files["models.py"] = with_imports(models_source, imports) + section
-    files["py.typed"] = ""
-    return files
+class PackageRenderer:
+    """The package's rendered files in two parts: those the IR alone decides (`spec_files`, which
+    can be rendered while datamodel-code-generator writes the models) and those that need the
+    models source (`model_files`: models.py and the recorded surface)."""
+
+    def __init__(self, api: ApiSpec, generator_version: str, templates_sha256: str) -> None:
+        self.api = api
+        self.env = environment(str(template_dir()))
+        wired = wiring(api)
+        self.wiring = wired
+        self.context: dict[str, Any] = {
+            "api": api,
+            "generator_version": generator_version,
+            "templates_sha256": templates_sha256,
+            "wiring": wired,
+            "example": readme_example(api),
+            "quick_start": quick_start_arguments(api, wired.required_variables),
+            "pydantic_requirement": PYDANTIC_REQUIREMENT,
+        }
+
+    def _render(self, template: str, **extra: Any) -> str:
+        return self.env.get_template(template).render(**self.context, **extra)
+
+    def spec_files(self) -> dict[str, str]:
+        api = self.api
+        files = {
+            "__init__.py": self._render("__init__.py.jinja"),
+            "_version.py": self._render("_version.py.jinja"),
+            "_config.py": self._render("_config.py.jinja"),
+            "_client.py": self._render("_client.py.jinja"),
+        }
+        if self.wiring.has_auth_module:
+            files["auth.py"] = self._render("auth.py.jinja")
+        files["resources/__init__.py"] = self._render("resources/__init__.py.jinja")
+        for resource in api.resources:
+            files[f"resources/{resource.module}.py"] = self._render("resources/resource.py.jinja", resource=resource)
+        files["README.md"] = self._render("README.md.jinja")
+        files["py.typed"] = ""
+        return files
+
+    def model_files(self, models_source: str) -> dict[str, str]:
+        api = self.api
+        surface = _raw_string_body(surface_json(api, models_source))
+        files = {"_surface.py": self._render("_surface.py.jinja", surface_json=surface), "models.py": models_source}
+        if api.model_aliases:
+            imports = _RENAMED_MODELS_IMPORTS
+            if any(alias.request_only for alias in api.model_aliases):
+                imports += "from typing_extensions import deprecated\n"
+            section = self._render("_models_renamed.py.jinja")
+            files["models.py"] = with_imports(models_source, imports) + section
+        return files
