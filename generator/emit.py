@@ -165,6 +165,10 @@ _LONE_STRING_ARGUMENT = re.compile(
 )
 
 
+# A module-level string spanning lines (`SURFACE_JSON = r"""`): black leaves its lines as they are.
+_STRING_ASSIGNMENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(?:: [A-Za-z]+)? = r?"""')
+
+
 def needs_black(text: str) -> bool:
     """Whether black could change `text`, a module the templates wrote in black's style: a code line
     longer than black's limit (it would split it), trailing whitespace or a tab, or triple quotes
@@ -181,6 +185,9 @@ def needs_black(text: str) -> bool:
             if quotes > 1 or not stripped.endswith('"""'):
                 return True
             in_docstring = False
+            continue
+        if quotes == 1 and _STRING_ASSIGNMENT.fullmatch(line):  # `_surface.py`: one raw string
+            in_docstring = True
             continue
         if quotes:
             if not stripped.startswith('"""') or quotes > 2:

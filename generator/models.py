@@ -122,7 +122,7 @@ def _sorted_imports(source: str, extra: list[ast.stmt] | None = None) -> str:
     third party, the package itself; `import x` before `from x import y`; one `from` line a
     module), since black, which formats models.py, does not sort imports and
     datamodel-code-generator's own formatting is off."""
-    tree = ast.parse(source)
+    tree = ast.parse(_leading_imports(source))  # not the whole module: thousands of lines
     imports: list[ast.Import | ast.ImportFrom] = []
     for node in tree.body:
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -206,6 +206,17 @@ def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[s
         f"({message}); typed as Any (raw JSON)"
         for name in sorted(bad)
     ]
+
+
+def _leading_imports(source: str) -> str:
+    """The lines of `source` up to its first top-level statement that is not an import (comments,
+    blank lines and the indented names of a parenthesised import included)."""
+    end = 0
+    for line in source.splitlines(keepends=True):
+        if line[:1] not in ("", "\n", " ", "\t", "#", ")") and not line.startswith(("from ", "import ")):
+            break
+        end += len(line)
+    return source[:end]
 
 
 def _class_names(source: str) -> set[str]:
