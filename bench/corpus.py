@@ -3,6 +3,7 @@
     python bench/corpus.py                 # every document (about 5 minutes on 2 cores)
     python bench/corpus.py --limit 20      # the first 20 of each source
     python bench/corpus.py --mypy 10       # also `mypy --strict` on 10 generated packages
+    python bench/corpus.py --timing 3      # cold generation time against openapi-python-client
 
 For each document of MANIFEST.tsv: `generate` in a fresh process (exit code, traceback or not,
 `error:` lines with and without LINE:COL), the operations generated against the manifest's count,
@@ -19,9 +20,11 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -129,6 +132,58 @@ def run_opc(row: Row, work: Path, command: list[str]) -> None:
         row.opc_exit = 124
 
 
+def time_generation(rows: list[Row], work: Path, opc: str, runs: int) -> list[tuple[str, float, float]]:
+    """(document, our seconds, openapi-python-client's seconds): medians of `runs` cold generations
+    in fresh processes, one document at a time (nothing else running beside them), for the
+    documents both generate. Ours with its build cache off and .pyc files as an installed tool has
+    them (see bench/run.py's generator_env)."""
+    env = {**os.environ, "KIBO_CODEGEN_CACHE": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    timed: list[tuple[str, float, float]] = []
+    for row in rows:
+        if row.exit != 0 or row.opc_exit != 0:
+            continue
+        ours: list[float] = []
+        theirs: list[float] = []
+        for index in range(runs):
+            out = work / "timing" / f"{index}"
+            shutil.rmtree(out, ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "generator", "generate", str(CORPUS / row.file), "-o", str(out),
+                 "--package-name", "corpus_pkg", "--quiet"],
+                cwd=ROOT, env=env, capture_output=True, timeout=300,
+            )  # fmt: skip
+            ours.append(time.perf_counter() - started)
+            target = work / "timing-opc"
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            started = time.perf_counter()
+            subprocess.run(
+                [opc, "generate", "--path", str(CORPUS / row.file), "--meta", "none", "--overwrite"],
+                cwd=target, capture_output=True, timeout=300,
+            )  # fmt: skip
+            theirs.append(time.perf_counter() - started)
+        timed.append((row.file, statistics.median(ours), statistics.median(theirs)))
+    return timed
+
+
+def timing_summary(timed: list[tuple[str, float, float]]) -> str:
+    ratios = sorted(ours / theirs for _, ours, theirs in timed)
+    worst = max(timed, key=lambda item: item[1] / item[2])
+    return "\n".join([
+        f"Cold generation, {len(timed)} documents both generate (medians per document):",
+        "",
+        "| | ours | openapi-python-client | ratio |",
+        "| --- | --- | --- | --- |",
+        f"| median time | {statistics.median(t[1] for t in timed):.2f} s | "
+        f"{statistics.median(t[2] for t in timed):.2f} s | — |",
+        f"| median ratio | — | — | **{statistics.median(ratios):.2f}** |",
+        f"| worst ratio | {worst[1]:.2f} s | {worst[2]:.2f} s | {worst[1] / worst[2]:.2f} (`{worst[0]}`) |",
+        f"| documents at ≤ 1.0 | {sum(r <= 1.0 for r in ratios)} of {len(ratios)} | — | — |",
+    ])  # fmt: skip
+
+
 def summary(rows: list[Row], with_opc: bool) -> str:
     def count(predicate: object) -> int:
         return sum(1 for r in rows if predicate(r))  # type: ignore[operator]
@@ -173,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="write every row here")
     parser.add_argument("--no-opc", action="store_true", help="do not run openapi-python-client")
+    parser.add_argument("--timing", type=int, default=0, metavar="RUNS",
+                        help="also time cold generation against openapi-python-client (RUNS per document)")
     args = parser.parse_args(argv)
     if not (CORPUS / "MANIFEST.tsv").is_file():
         print(f"the corpus is not there: {CORPUS} (../shared/corpus beside the checkout)", file=sys.stderr)
@@ -182,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "openapi-python-client"
     )
     with_opc = opc is not None and not args.no_opc
+    timed: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -191,7 +249,13 @@ def main(argv: list[str] | None = None) -> int:
             if with_opc:
                 assert opc is not None
                 list(pool.map(lambda r: run_opc(r, work, [opc]), rows))
+        if with_opc and args.timing:
+            assert opc is not None
+            timed = time_generation(rows, work, opc, args.timing)
     print(summary(rows, with_opc))
+    if with_opc and args.timing:
+        print()
+        print(timing_summary(timed))
     failures = [r for r in rows if r.traceback or (r.exit == 0 and not r.imports)]
     for row in failures[:20]:
         print(f"- {row.file}: exit {row.exit}{' traceback' if row.traceback else ''} {row.import_error}")

@@ -20,8 +20,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapp
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import pydantic
-
 from .. import _config
 from .. import errors as _errors
 from .._base_client import AsyncAPIClient, SyncAPIClient
@@ -30,6 +28,8 @@ from .._settings import Clock, aware, utcnow
 
 if TYPE_CHECKING:
     import concurrent.futures
+
+    from pydantic import BaseModel
 
 __all__ = [
     "CLAIMS_HEADER",
@@ -45,7 +45,8 @@ log = logging.getLogger(_config.PACKAGE_NAME)
 CLAIMS_HEADER = TICKET.claims_header
 """The header carrying the shopper's access token."""
 
-TicketT = TypeVar("TicketT", bound=pydantic.BaseModel)
+# A string bound: touching pydantic.BaseModel here would build pydantic's model machinery at import.
+TicketT = TypeVar("TicketT", bound="BaseModel")
 SyncClientT = TypeVar("SyncClientT", bound=SyncAPIClient)
 AsyncClientT = TypeVar("AsyncClientT", bound=AsyncAPIClient)
 

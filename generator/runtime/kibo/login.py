@@ -10,13 +10,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-import pydantic
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import errors as _errors
 from .._config import LOGIN
 from .tickets import claims_headers, wire_field
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "AsyncLoginCalls",
@@ -28,7 +29,8 @@ __all__ = [
     "login",
 ]
 
-TicketT = TypeVar("TicketT", bound=pydantic.BaseModel)
+# A string bound: touching pydantic.BaseModel here would build pydantic's model machinery at import.
+TicketT = TypeVar("TicketT", bound="BaseModel")
 
 
 class TwoFactorRequired(_errors.APIError, Generic[TicketT]):
