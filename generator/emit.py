@@ -63,7 +63,7 @@ def _black_mode() -> Any:
     if _MODE is None:
         from black.mode import Mode, TargetVersion
 
-        _MODE = Mode(target_versions={TargetVersion.PY310}, line_length=100)
+        _MODE = Mode(target_versions={TargetVersion.PY310}, line_length=LINE_LENGTH)
     return _MODE
 
 

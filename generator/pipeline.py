@@ -101,7 +101,7 @@ def build_package(
     from .errors import SpecError
     from .load import load_spec, validate_loaded
     from .models import generate_models
-    from .render import PackageRenderer, render_package, runtime_files
+    from .render import PackageRenderer, runtime_files
 
     validation: Forked | None = None
     try:
@@ -142,7 +142,8 @@ def build_package(
                 if api.models_document is not before:  # enum members kept under their old names
                     models_source, _ = generate_models(api)
             with progress.stage("render"):
-                rendered = render_package(api, models_source, __version__, templates_digest())
+                renderer = PackageRenderer(api, __version__, templates_digest())
+                rendered = renderer.files(models_source)
     except SpecError:
         if validation is not None:
             validation.result()  # a validator error comes first, as in a sequential run
@@ -156,7 +157,7 @@ def build_package(
             validator_warnings = validation.result()
     warnings = (*validator_warnings, *api.warnings)
     with progress.stage("format"):
-        files = finish_files(rendered, spec_name=api.spec_filename, verbatim=runtime_files(api))
+        files = finish_files(rendered, spec_name=api.spec_filename, verbatim=runtime_files(renderer.wiring))
     return Built(
         files=files,
         package_name=api.package_name,

@@ -17,7 +17,7 @@ from .models import with_imports
 from .safe import Code, Identifier, black_quotes, finalize
 from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
-from .wiring import wiring
+from .wiring import Wiring, wiring
 
 
 def pyrepr(value: Any) -> Code:
@@ -182,10 +182,10 @@ RUNTIME_MODULES = (
 )
 
 
-def runtime_files(api: ApiSpec) -> dict[str, str]:
+def runtime_files(wired: Wiring) -> dict[str, str]:
     """Relative path → text of the runtime modules this package needs, copied byte for byte (never
     formatted)."""
-    return {name: _runtime_text(name) for name in (*RUNTIME_MODULES, *wiring(api).runtime_modules)}
+    return {name: _runtime_text(name) for name in (*RUNTIME_MODULES, *wired.runtime_modules)}
 
 
 @functools.cache
@@ -197,9 +197,8 @@ def render_package(
     api: ApiSpec, models_source: str, generator_version: str, templates_sha256: str
 ) -> dict[str, str]:
     """Relative path → text for every spec-dependent file of the package (before formatting and
-    headers); the runtime modules are `runtime_files()`."""
-    renderer = PackageRenderer(api, generator_version, templates_sha256)
-    return {**renderer.spec_files(), **renderer.model_files(models_source)}
+    headers); the runtime modules are `runtime_files(...)`."""
+    return PackageRenderer(api, generator_version, templates_sha256).files(models_source)
 
 
 class PackageRenderer:
@@ -224,6 +223,9 @@ class PackageRenderer:
 
     def _render(self, template: str, **extra: Any) -> str:
         return self.env.get_template(template).render(**self.context, **extra)
+
+    def files(self, models_source: str) -> dict[str, str]:
+        return {**self.spec_files(), **self.model_files(models_source)}
 
     def spec_files(self) -> dict[str, str]:
         api = self.api

@@ -70,8 +70,6 @@ KIBO_CONTEXT = tuple(
 
 @dataclass(frozen=True)
 class TokenOperation:
-    resource: str  # client attribute
-    method: str  # py name of the operation
     http_method: str
     path: str
     servers: tuple[Server, ...]
@@ -231,15 +229,13 @@ def _ops(api: ApiSpec) -> list[tuple[Resource, Operation]]:
 
 
 def _token(api: ApiSpec) -> TokenOperation | None:
-    for resource, op in _ops(api):
+    for _, op in _ops(api):
         body = _properties(api, op.body.model if op.body else None)
         answer = _properties(api, op.return_annotation)
         sent = _find(body, "client_id", "client_secret")
         got = _find(answer, "access_token", "expires_in")
         if sent and got:
             return TokenOperation(
-                resource=resource.py_name,
-                method=op.py_name,
                 http_method=op.method,
                 path=op.path,
                 servers=op.servers,

@@ -394,7 +394,7 @@ def _crash(*args: object, **kwargs: object) -> object:
 
 @pytest.mark.parametrize(
     "stage",
-    ["generator.build.build_api", "generator.models.generate_models", "generator.render.render_package",
+    ["generator.build.build_api", "generator.models.generate_models", "generator.render.PackageRenderer.spec_files",
      "generator.emit.finish_files"],
 )  # fmt: skip
 def test_a_crash_mid_generation_leaves_the_old_output(

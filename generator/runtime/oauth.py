@@ -7,7 +7,6 @@ No token or secret is ever logged or put in an exception message.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import AsyncGenerator, Generator
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from ._base_client import redact_json, redact_text
 from ._config import httpx
 from ._servers import ServerTemplate, host_url
 from ._settings import Clock, aware, utcnow
+from ._setup import environment_value
 
 if TYPE_CHECKING:
     import asyncio
@@ -32,11 +32,6 @@ if _config.APP_TOKEN is None:  # the generator copies this module only where the
 TOKEN = _config.APP_TOKEN
 TOKEN_PATH: str = TOKEN.path
 TOKEN_SERVERS: tuple[ServerTemplate, ...] = TOKEN.servers
-
-
-def _env(name: str | None) -> str | None:
-    value = os.environ.get(name, "").strip() if name else ""
-    return value or None
 
 
 def async_lock(holder: dict[int, asyncio.Lock]) -> asyncio.Lock:
@@ -83,9 +78,9 @@ class AppTokenAuth(httpx.Auth):
         """
         environment = _config.ENVIRONMENT
         if environment is not None:
-            client_id = client_id or _env(environment.client_id)
-            client_secret = client_secret or _env(environment.client_secret)
-            auth_host = auth_host or _env(environment.auth_host)
+            client_id = client_id or environment_value(environment.client_id)
+            client_secret = client_secret or environment_value(environment.client_secret)
+            auth_host = auth_host or environment_value(environment.auth_host)
         if not client_id or not client_secret:
             raise _errors.ConfigurationError(
                 "AppTokenAuth needs client_id=... and client_secret=..."
