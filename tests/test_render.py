@@ -61,6 +61,19 @@ def test_pyrepr_of_containers() -> None:
     assert ast.literal_eval(pyrepr(value)) == {"a": [1, 2.5, True, None, "x\n"], "b": ("t",)}
 
 
+def test_pyrepr_writes_numbers_and_quotes_as_black_does() -> None:
+    """A YAML `.inf` would otherwise be the name `inf`; exponents and quotes are black's."""
+    import math
+
+    import black
+
+    assert eval(pyrepr(float("inf"))) == math.inf and math.isnan(eval(pyrepr(float("nan"))))
+    for value in (1e20, 2.5e-7, 'say "hi"', "it's", "both ' and \"", *HOSTILE):
+        literal = str(pyrepr(value))
+        assert ast.literal_eval(literal) == value
+        assert black.format_str(f"x = {literal}\n", mode=black.Mode()) == f"x = {literal}\n"
+
+
 def test_rendered_modules_skip_black_only_when_they_already_are_black_output() -> None:
     """Issue 11.4: black runs on models.py; a rendered module is written in black's style and goes
     through black only when a line would make black change it (a long code line, a tab)."""
