@@ -54,7 +54,7 @@ SECRET_KEYS = frozenset(
 RESERVED_ARGUMENTS = frozenset(
     {
         *("self", "body", "extra_headers", "extra_query", "timeout", "cast_to", "cast"),
-        *("build_path", "to_jsonable", "functools"),
+        *("build_path", "to_jsonable", "functools", "_models"),
         *("list", "dict", "str", "int", "float", "bool", "bytes", "object", "date", "datetime"),
     }
 )
@@ -77,7 +77,7 @@ RESERVED_CLIENT_ATTRIBUTES = frozenset(
 RESERVED_CLASS_NAMES = frozenset(
     {
         *("BaseModel", "Field", "ConfigDict", "RootModel", "Enum", "IntEnum", "StrEnum", "AliasChoices"),
-        *("Model", "RequestModel"),  # the package's base classes (`_models.py`)
+        *("Model", "RequestModel"),  # the package's base classes (`_model_base.py`)
         *("Any", "Annotated", "Literal", "Optional", "Union", "ClassVar", "List", "Dict", "Set"),
         *("AnyUrl", "AnyHttpUrl", "HttpUrl", "AwareDatetime", "NaiveDatetime", "EmailStr"),
         *("NameEmail", "SecretStr", "SecretBytes", "Json", "Base64Str", "Base64Bytes", "UUID"),

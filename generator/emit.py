@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .model_modules import is_model_module, source_lines
 from .safe import escape_controls
 
 # Two lines, each within 100 characters for a spec name of up to ~50. Constant for a spec file
@@ -125,7 +126,7 @@ def top_level_chunks(source: str, parts: int) -> list[str] | None:
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
@@ -151,18 +152,17 @@ def top_level_chunks(source: str, parts: int) -> list[str] | None:
 
 # The templates write exactly what black would (quotes by black's own rule, exploded calls with
 # trailing commas, black's blank lines), so black, most of a cold generation, runs only on what
-# datamodel-code-generator wrote (models.py) and on a rendered module in which `needs_black`
-# finds a line black would change. tests/test_kibo_specs.py (26 specs), the corpus and the
-# hostile specs run `black --check` on whole packages and keep that true.
-FORMATTED_BY_BLACK = ("models.py",)
+# datamodel-code-generator wrote (the model modules) and on a rendered module in which
+# `needs_black` finds a line black would change. tests/test_kibo_specs.py (26 specs), the corpus
+# and the hostile specs run `black --check` on whole packages and keep that true.
 LINE_LENGTH = 100
 
 
-# One string argument on its line (`"/a/long/path",`, `operation="GET /a/long/path",`): black has
-# no bracket to split it at and leaves it long.
-_LONE_STRING_ARGUMENT = re.compile(
-    r"""\s*(?:[A-Za-z_][A-Za-z0-9_]*=)?(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'),"""
-)
+# One string argument on its line (`"/a/long/path",`, `operation="GET /a/long/path",`), or one
+# string entry of a dict (`"LongClassName": "long_module_name",`): black has no bracket to split it
+# at and leaves it long.
+_STRING = r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+_LONE_STRING_ARGUMENT = re.compile(rf"\s*(?:[A-Za-z_][A-Za-z0-9_]*=|{_STRING}: )?{_STRING},")
 
 
 # A module-level string spanning lines (`SURFACE_JSON = r"""`): black leaves its lines as they are.
@@ -213,7 +213,7 @@ def finish_files(
     to_format = {
         name: text
         for name, text in files.items()
-        if name.endswith(".py") and (name in FORMATTED_BY_BLACK or needs_black(text))
+        if name.endswith(".py") and (is_model_module(name) or needs_black(text))
     }
     formatted = {**files, **format_many(to_format)}
     for relative, text in sorted(files.items()):

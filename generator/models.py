@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import ast
-import sys
 import warnings as warnings_module
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .naming import import_sort_key
+from .imports import sorted_imports
+from .model_modules import ModelModules, split_models
 from .spec import ApiSpec
 
 _EMPTY_MODELS = "from __future__ import annotations\n"
 
 
-# The package's own base classes (`_models.py`): datamodel-code-generator imports a base class by
+# The package's own base classes (`_model_base.py`): datamodel-code-generator imports a base class by
 # an absolute path; the package imports it relatively, so that it works vendored under any name.
-_BASE_MODULE = "package_base_models._models"
+_BASE_MODULE = "package_base_models._model_base"
 
 
 def _options(api: ApiSpec | None = None) -> dict[str, Any]:
@@ -56,29 +57,49 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class GeneratedModels:
+    source: str  # the one module datamodel-code-generator wrote: what the surface is read from
+    warnings: tuple[str, ...]
+    modules: ModelModules  # `source` cut into the package's `models/`
+
+
+def generate_model_modules(api: ApiSpec) -> GeneratedModels:
+    """`generate_models`, and its source cut into the package's model modules (one parse for both)."""
+    source, warnings, tree = _generate(api)
+    return GeneratedModels(source, warnings, split_models(source, tree))
+
+
 def generate_models(api: ApiSpec) -> tuple[str, tuple[str, ...]]:
-    """Source of models.py, and warnings; every class name build.py promised exists in it.
+    """Source of the models module, and warnings; every class name build.py promised exists in it.
 
     build.py already removed what the models cannot express. Should datamodel-code-generator still
     fail, the schemas it fails on are found by bisection and degrade to `Any` (their class stays,
     as `RootModel[Any]`), each with a warning naming its JSON pointer: no operation or response
     is ever lost to a schema.
     """
+    source, warnings, _ = _generate(api)
+    return source, warnings
+
+
+def _generate(api: ApiSpec) -> tuple[str, tuple[str, ...], ast.Module]:
     schemas = api.models_document.get("components", {}).get("schemas") or {}
     if not schemas:
-        return _EMPTY_MODELS, ()
+        return _EMPTY_MODELS, (), ast.parse(_EMPTY_MODELS)
     warnings: list[str] = []
     try:
         source = _run(api.models_document, api)
     except Exception as exc:
         source, warnings = _degrade(api, dict(schemas), exc)
-    missing = set(api.model_names) - _class_names(source)
+    source = _strip_tool_header(source)
+    tree = ast.parse(source)
+    missing = set(api.model_names) - _class_names(tree)
     if missing:
         raise SpecError.single(
             f"{api.spec_filename}#/components/schemas",
             f"internal: models missing after generation: {', '.join(sorted(missing))}",
         )
-    return _strip_tool_header(source), tuple(warnings)
+    return source, tuple(warnings), tree
 
 
 def _with_union_modes(node: Any, mode: Any) -> Any:
@@ -108,61 +129,8 @@ def _run(document: dict[str, Any], api: ApiSpec) -> str:
     if not isinstance(source, str):
         raise TypeError("datamodel-code-generator returned no text")
     # The one line written differently: the base classes' import, made relative (see _BASE_MODULE).
-    source = source.replace(f"from {_BASE_MODULE} import ", "from ._models import ")
-    return _sorted_imports(source)
-
-
-def with_imports(source: str, extra: str) -> str:
-    """`source` with the imports of `extra` (Python import lines) merged into its import block."""
-    return _sorted_imports(source, ast.parse(extra).body)
-
-
-def _sorted_imports(source: str, extra: list[ast.stmt] | None = None) -> str:
-    """The leading import block in the order isort/ruff keep (`__future__`, standard library,
-    third party, the package itself; `import x` before `from x import y`; one `from` line a
-    module), since black, which formats models.py, does not sort imports and
-    datamodel-code-generator's own formatting is off."""
-    tree = ast.parse(_leading_imports(source))  # not the whole module: thousands of lines
-    imports: list[ast.Import | ast.ImportFrom] = []
-    for node in tree.body:
-        if not isinstance(node, (ast.Import, ast.ImportFrom)):
-            break
-        imports.append(node)
-    if not imports:
-        return source
-    lines = source.splitlines(keepends=True)
-    first, last = imports[0].lineno - 1, imports[-1].end_lineno or imports[-1].lineno
-    merged: dict[tuple[int, str], ast.Import | ast.ImportFrom] = {}
-    for node in [*imports, *(n for n in extra or () if isinstance(n, (ast.Import, ast.ImportFrom)))]:
-        key = (node.level, node.module or "") if isinstance(node, ast.ImportFrom) else (-1, ast.dump(node))
-        known = merged.setdefault(key, node)
-        if known is not node and isinstance(known, ast.ImportFrom):
-            names = {(a.name, a.asname) for a in known.names}
-            known.names.extend(a for a in node.names if (a.name, a.asname) not in names)
-    imports = list(merged.values())
-
-    def section(node: ast.Import | ast.ImportFrom) -> int:
-        if isinstance(node, ast.ImportFrom) and node.level:
-            return 3
-        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
-        top = (module or "").split(".", 1)[0]
-        return 0 if top == "__future__" else 1 if top in sys.stdlib_module_names else 2
-
-    def text(node: ast.Import | ast.ImportFrom) -> str:
-        names = ", ".join(
-            alias.name + (f" as {alias.asname}" if alias.asname else "")
-            for alias in sorted(node.names, key=lambda a: import_sort_key(a.name))
-        )
-        if isinstance(node, ast.Import):
-            return f"import {names}\n"
-        return f"from {'.' * node.level}{node.module or ''} import {names}\n"
-
-    blocks: dict[int, list[tuple[int, str, str]]] = {}
-    for node in imports:
-        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
-        blocks.setdefault(section(node), []).append((isinstance(node, ast.ImportFrom), module or "", text(node)))
-    ordered = "\n".join("".join(t for *_, t in sorted(blocks[key])) for key in sorted(blocks))
-    return "".join(lines[:first]) + ordered + "".join(lines[last:])
+    source = source.replace(f"from {_BASE_MODULE} import ", "from ._model_base import ")
+    return sorted_imports(source)
 
 
 def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[str, list[str]]:
@@ -208,19 +176,7 @@ def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[s
     ]
 
 
-def _leading_imports(source: str) -> str:
-    """The lines of `source` up to its first top-level statement that is not an import (comments,
-    blank lines and the indented names of a parenthesised import included)."""
-    end = 0
-    for line in source.splitlines(keepends=True):
-        if line[:1] not in ("", "\n", " ", "\t", "#", ")") and not line.startswith(("from ", "import ")):
-            break
-        end += len(line)
-    return source[:end]
-
-
-def _class_names(source: str) -> set[str]:
-    tree = ast.parse(source)
+def _class_names(tree: ast.Module) -> set[str]:
     names = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
     names.update(
         target.id

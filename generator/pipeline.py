@@ -100,7 +100,8 @@ def build_package(
     from .emit import Forked, can_fork, finish_files
     from .errors import SpecError
     from .load import load_spec, validate_loaded
-    from .models import generate_models
+    from .model_modules import split_models
+    from .models import GeneratedModels, generate_model_modules, generate_models
     from .render import PackageRenderer, runtime_files
 
     validation: Forked | None = None
@@ -120,30 +121,31 @@ def build_package(
         if options.previous is None and not options.drop_deprecated and can_fork():
             # datamodel-code-generator in a second process while this one renders what the IR
             # alone decides: the two longest stages of a cold build side by side.
-            models_job = Forked(generate_models, api)
+            models_job = Forked(generate_model_modules, api)
             try:
                 with progress.stage("render"):
                     renderer = PackageRenderer(api, __version__, templates_digest())
                     rendered = renderer.spec_files()
                 with progress.stage("models"):  # ran beside rendering; this is the wait for it
-                    models_source, model_warnings = models_job.result()
+                    models: GeneratedModels = models_job.result()
             except BaseException:
                 models_job.wait()
                 raise
-            rendered.update(renderer.model_files(models_source))
-            api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
+            rendered.update(renderer.model_files(models))
+            api = dataclasses.replace(api, warnings=(*api.warnings, *models.warnings))
         else:
             with progress.stage("models"):
-                models_source, model_warnings = generate_models(api)
-                api = dataclasses.replace(api, warnings=(*api.warnings, *model_warnings))
+                models = generate_model_modules(api)
+                api = dataclasses.replace(api, warnings=(*api.warnings, *models.warnings))
             if options.previous is not None or options.drop_deprecated:
                 before = api.models_document
-                api = _with_aliases(api, models_source, options)
+                api = _with_aliases(api, models.source, options)
                 if api.models_document is not before:  # enum members kept under their old names
-                    models_source, _ = generate_models(api)
+                    source, warnings = generate_models(api)
+                    models = GeneratedModels(source, warnings, split_models(source))
             with progress.stage("render"):
                 renderer = PackageRenderer(api, __version__, templates_digest())
-                rendered = renderer.files(models_source)
+                rendered = renderer.files(models)
     except SpecError:
         if validation is not None:
             validation.result()  # a validator error comes first, as in a sequential run

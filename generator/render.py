@@ -13,7 +13,8 @@ from typing import Any
 import jinja2
 
 from .cache import jinja_bytecode_cache, template_dir
-from .models import with_imports
+from .model_modules import MODELS_PACKAGE
+from .models import GeneratedModels
 from .safe import Code, Identifier, black_quotes, finalize
 from .spec import PYDANTIC_REQUIREMENT, ApiSpec, HttpMethod, Operation, Resource
 from .surface import render_json as surface_json
@@ -166,15 +167,11 @@ def readme_example(api: ApiSpec) -> ReadmeExample:
     return ReadmeExample(resource, op, Code(f"{resource.py_name}.{op.py_name}"), Code(", ".join(args)))
 
 
-# What the deprecated-names section of models.py (`_models_renamed.py.jinja`) uses.
-_RENAMED_MODELS_IMPORTS = "import warnings as _warnings\nfrom typing import TYPE_CHECKING, Any, TypeAlias\n"
-
-
 # The runtime modules every package gets as they are (`generator/runtime/`, plain Python).
 # Copied into every package; `Wiring.runtime_modules` adds the optional ones (`oauth.py`, `kibo/`).
 RUNTIME_MODULES = (
     "_base_client.py",
-    "_models.py",
+    "_model_base.py",
     "_servers.py",
     "_settings.py",
     "_setup.py",
@@ -194,11 +191,11 @@ def _runtime_text(name: str) -> str:
 
 
 def render_package(
-    api: ApiSpec, models_source: str, generator_version: str, templates_sha256: str
+    api: ApiSpec, models: GeneratedModels, generator_version: str, templates_sha256: str
 ) -> dict[str, str]:
     """Relative path → text for every spec-dependent file of the package (before formatting and
     headers); the runtime modules are `runtime_files(...)`."""
-    return PackageRenderer(api, generator_version, templates_sha256).files(models_source)
+    return PackageRenderer(api, generator_version, templates_sha256).files(models)
 
 
 class PackageRenderer:
@@ -224,8 +221,8 @@ class PackageRenderer:
     def _render(self, template: str, **extra: Any) -> str:
         return self.env.get_template(template).render(**self.context, **extra)
 
-    def files(self, models_source: str) -> dict[str, str]:
-        return {**self.spec_files(), **self.model_files(models_source)}
+    def files(self, models: GeneratedModels) -> dict[str, str]:
+        return {**self.spec_files(), **self.model_files(models)}
 
     def spec_files(self) -> dict[str, str]:
         api = self.api
@@ -244,14 +241,14 @@ class PackageRenderer:
         files["py.typed"] = ""
         return files
 
-    def model_files(self, models_source: str) -> dict[str, str]:
-        api = self.api
-        surface = _raw_string_body(surface_json(api, models_source))
-        files = {"_surface.py": self._render("_surface.py.jinja", surface_json=surface), "models.py": models_source}
-        if api.model_aliases:
-            imports = _RENAMED_MODELS_IMPORTS
-            if any(alias.request_only for alias in api.model_aliases):
-                imports += "from typing_extensions import deprecated\n"
-            section = self._render("_models_renamed.py.jinja")
-            files["models.py"] = with_imports(models_source, imports) + section
+    def model_files(self, models: GeneratedModels) -> dict[str, str]:
+        """The recorded surface and the package's `models/`: the rendered `__init__.py` and the
+        model modules as datamodel-code-generator wrote them (black formats them)."""
+        surface = _raw_string_body(surface_json(self.api, models.source))
+        files = {
+            "_surface.py": self._render("_surface.py.jinja", surface_json=surface),
+            "models/__init__.py": self._render("models/__init__.py.jinja", modules=models.modules),
+        }
+        for module, source in models.modules.sources.items():
+            files[f"{MODELS_PACKAGE}{module}.py"] = source
         return files

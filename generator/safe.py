@@ -39,12 +39,12 @@ class Identifier(str):
         return super().__new__(cls, text)
 
 
-_TYPE_NODES = (ast.Expression, ast.Name, ast.Load, ast.Subscript, ast.BinOp, ast.BitOr, ast.Tuple)
+_TYPE_NODES = (ast.Expression, ast.Name, ast.Load, ast.Subscript, ast.BinOp, ast.BitOr, ast.Tuple, ast.Attribute)
 
 
 class TypeExpr(str):
-    """A type annotation made of identifiers, subscripts, `|`, `None` and the str/int constants of a
-    `Literal[...]` (`dict[str, Cart] | None`, `Literal['asc', 'desc']`)."""
+    """A type annotation made of identifiers, `module.Name`, subscripts, `|`, `None` and the str/int
+    constants of a `Literal[...]` (`dict[str, Cart] | None`, `Literal['asc', 'desc']`)."""
 
     __slots__ = ()
 
@@ -68,12 +68,16 @@ class TypeExpr(str):
                 raise ValueError(f"not a type expression: {text!r}")
             if isinstance(node, ast.Name) and (not node.id.isascii() or keyword.iskeyword(node.id)):
                 raise ValueError(f"not a type expression: {text!r}")
+            if isinstance(node, ast.Attribute) and not (
+                isinstance(node.value, ast.Name) and node.attr.isascii() and not keyword.iskeyword(node.attr)
+            ):
+                raise ValueError(f"not a type expression: {text!r}")
         return super().__new__(cls, text)
 
 
 def black_quotes(literal: str) -> str:
     """A str literal (as repr() writes it) with the quotes black would give it: double unless that
-    needs more escapes. Rendered modules are then black-stable without black (emit.FORMATTED_BY_BLACK)."""
+    needs more escapes. Rendered modules are then black-stable without black (see emit.needs_black)."""
     from black.strings import normalize_string_quotes  # black==26.10.1 is pinned
 
     result: str = normalize_string_quotes(literal)

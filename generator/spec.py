@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -137,6 +140,11 @@ class RequestBody:
     # Every media type the operation offers, the default first: `content_type=` picks another.
     media: tuple[tuple[str, BodyEncoding], ...] = ()
 
+    @property
+    def model_expression(self) -> TypeExpr | None:
+        """`model` as the method reads it when it runs (`_models.Cart`)."""
+        return through_models_module(TypeExpr(self.model)) if self.model else None
+
 
 @dataclass(frozen=True)
 class Response:
@@ -167,6 +175,11 @@ class Operation:
     @property
     def route_text(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def return_expression(self) -> TypeExpr:
+        """`return_annotation` as the method evaluates it when it runs (`cast_to=`)."""
+        return through_models_module(self.return_annotation)
 
     @property
     def deprecation_message(self) -> str:
@@ -247,7 +260,7 @@ class Resource:
     @property
     def typing_imports(self) -> Code:
         """`from typing import ...` of a resource module: what its signatures use (may be empty)."""
-        names = sorted({"IO", "Any", "Literal"} & self.uses, key=import_sort_key)
+        names = sorted({"IO", "Any", "Literal", "TYPE_CHECKING"} & self.uses, key=import_sort_key)
         return Code(", ".join(names))
 
     @property
@@ -271,11 +284,21 @@ class Resource:
             used.add("ServerTemplate")
         if any(server.variables for op in self.operations for server in op.servers):
             used.add("ServerVariable")
+        if self.model_imports:
+            used.add("TYPE_CHECKING")
         return frozenset(used)
 
     @property
+    def models_alias(self) -> Identifier | None:
+        """The name the module imports the models module as, if its methods use a model when they run."""
+        if any(_names_in(op.return_annotation) or (op.body is not None and op.body.model) for op in self.operations):
+            return Identifier(MODELS_MODULE)
+        return None
+
+    @property
     def model_imports(self) -> tuple[Identifier, ...]:
-        """Model class names used in this resource's signatures, sorted."""
+        """Model class names used in this resource's signatures, sorted (imported for type checkers;
+        the methods read the classes from the models module when they run)."""
         names: set[str] = set()
         for operation in self.signatures:
             names.update(_names_in(operation.return_annotation))
@@ -284,6 +307,29 @@ class Resource:
             for parameter in operation.parameters:
                 names.update(_names_in(parameter.annotation))
         return tuple(Identifier(name) for name in sorted(names, key=import_sort_key))
+
+
+# How a resource module names the package's models module, in the expressions its methods
+# evaluate (`cast_to=_models.Cart`): a class's module is then imported on the first call that uses
+# it, not with the resource. No parameter can take the name (parameter names never start with `_`).
+MODELS_MODULE = "_models"
+
+
+@functools.cache
+def through_models_module(annotation: TypeExpr) -> TypeExpr:
+    """`annotation` with each model class read from the models module (`list[_models.Cart] | None`)."""
+    names = _names_in(annotation)
+    if not names:
+        return annotation
+    pieces: list[str] = []
+    text = str(annotation)
+    written = 0  # a TypeExpr is one line: a token's column is its offset in the text
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.NAME and token.string in names:
+            start = token.start[1]
+            pieces += [text[written:start], f"{MODELS_MODULE}."]
+            written = start
+    return TypeExpr("".join([*pieces, text[written:]]))
 
 
 def _names_in(annotation: str) -> set[str]:

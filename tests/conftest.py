@@ -59,6 +59,20 @@ def import_fresh(package_dir: Path, name: str) -> ModuleType:
         sys.path.remove(str(package_dir))
 
 
+# What a reviewer's linter says about a generated package (pyflakes, import order, bugbear,
+# pyupgrade), with no configuration but the package's line length (black's, 100).
+RUFF_ON_PACKAGES = (
+    *("check", "--isolated", "--select", "F,I,B,UP,E9"),
+    *("--target-version", "py310", "--line-length", "100"),
+)
+
+
+def models_source(package: Path) -> str:
+    """The model classes of a generated package (`package/models/*.py` but `__init__.py`), one text."""
+    modules = sorted(p for p in (package / "models").glob("*.py") if p.name != "__init__.py")
+    return "\n\n".join(p.read_text(encoding="utf-8") for p in modules)
+
+
 # The runtime tests run against the committed package (httpx), and with KIBO_HTTP_LIBRARY=httpx2
 # (the slow tier in .ci/run) against the same spec generated with `--http-library httpx2`.
 HTTP_LIBRARY = os.environ.get("KIBO_HTTP_LIBRARY", "httpx")

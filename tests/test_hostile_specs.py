@@ -392,8 +392,8 @@ def test_worst_case_spec_through_the_cli(tmp_path: Path) -> None:
     assert worst.SERVERS[0].url == "https://{v}.example/" + nasty
     assert worst.SERVERS[0].variables[0].default == nasty
     models = importlib.import_module("worst.models")
-    (model,) = [m for m in vars(models).values() if isinstance(m, type) and m.__module__ == "worst.models"
-                and issubclass(m, models.Model)]  # fmt: skip
+    base = importlib.import_module("worst._model_base")
+    (model,) = [m for m in map(models.__getattr__, models.__all__) if isinstance(m, type) and issubclass(m, base.Model)]
     instance = model()
     dumped = instance.model_dump(mode="json", by_alias=True)
     assert dumped == {nasty: nasty, nasty + "2": nasty}

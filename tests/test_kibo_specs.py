@@ -26,7 +26,7 @@ import pytest
 from generator.emit import write_atomically
 from generator.pipeline import Built, build_package
 
-from .conftest import KIBO_SPECS, import_fresh, requires_kibo_specs
+from .conftest import KIBO_SPECS, RUFF_ON_PACKAGES, import_fresh, requires_kibo_specs
 
 pytestmark = requires_kibo_specs
 
@@ -176,8 +176,7 @@ def test_output_is_black_clean_all(spec: Path, kibo_root: Path) -> None:
     result = _black_check(package_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     linted = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F,I,B,UP,E9", "--target-version", "py310",
-         str(package_dir)],
+        [sys.executable, "-m", "ruff", *RUFF_ON_PACKAGES, str(package_dir)],
         capture_output=True,
         text=True,
         timeout=300,

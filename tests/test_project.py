@@ -21,7 +21,7 @@ import pytest
 
 from generator import __version__
 
-from .conftest import ROOT, SPEC, run_cli
+from .conftest import ROOT, SPEC, models_source, run_cli
 
 PYPROJECT = """\
 [project]
@@ -181,7 +181,7 @@ def test_name_pins_win_over_derived_names(tmp_path: Path) -> None:
     resource = (package / "resources" / "auth.py").read_text(encoding="utf-8")
     assert "def renew_ticket(" in resource and "def refresh_user_auth_ticket(" not in resource
     assert "-> ShopperTicket:" in resource
-    assert "class ShopperTicket(" in (package / "models.py").read_text(encoding="utf-8")
+    assert "class ShopperTicket(" in models_source(package)
     assert "def auth(self)" in (package / "_client.py").read_text(encoding="utf-8")
     assert run_cli("check", cwd=app).returncode == 0  # check applies the same pins
     # `generate SPEC` inside the project applies them too (the spec is the project's).

@@ -20,7 +20,7 @@ import pytest
 from generator.__main__ import main
 from generator.diff import diff_specs
 
-from .conftest import KIBO_SPECS, requires_kibo_specs
+from .conftest import KIBO_SPECS, models_source, requires_kibo_specs
 
 SHIPPING = KIBO_SPECS / "openapi_shipping_admin.json"
 ROUTE = "/commerce/shipping/admin/carriers/{carrierId}"
@@ -251,7 +251,7 @@ def test_a_tampered_surface_cannot_name_code(tmp_path: Path) -> None:
     }
     surface_file.write_text(text[:start] + json.dumps(surface) + text[text.index('"""', start) :], encoding="utf-8")
     assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0
-    models = (out / "dep" / "models.py").read_text(encoding="utf-8")
+    models = (out / "dep" / "models" / "__init__.py").read_text(encoding="utf-8") + models_source(out / "dep")
     assert "Old: TypeAlias = Thing" in models or "class Old(Thing)" in models  # the one safe name
     assert '"__getattr__": ' not in models and "import os" not in models and '"Field": ' not in models
     client = (out / "dep" / "_client.py").read_text(encoding="utf-8")
@@ -447,7 +447,7 @@ def test_tampered_enum_member_aliases_take_only_safe_names(tmp_path: Path) -> No
     surface["deprecated"] = {"enum_members": {"Status": hostile}}
     surface_file.write_text(text[:start] + json.dumps(surface) + text[text.index('"""', start) :], encoding="utf-8")
     assert main(["generate", str(spec), "-o", str(out), "-q"]) == 0
-    models = (out / "enums" / "models.py").read_text(encoding="utf-8")
+    models = models_source(out / "enums")
     assert "LEGACY = 1" in models  # the one safe, unused name
     assert "os.system" not in models and "__init__" not in models and "_value_" not in models
     assert models.count("OPEN = 1") == 1  # a real member is never re-bound

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from .conftest import GENERATED, ROOT
+from .conftest import GENERATED, ROOT, RUFF_ON_PACKAGES
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -28,12 +28,9 @@ def test_generator_passes_ruff() -> None:
 
 
 def test_generated_packages_pass_ruff() -> None:
-    """Issue 11.3: what a reviewer's linter says about the generated code (pyflakes, import order,
-    bugbear, pyupgrade), with no configuration of ours: the committed package and the golden one."""
-    result = _run(
-        "ruff", "check", "--isolated", "--select", "F,I,B,UP,E9", "--target-version", "py310",
-        str(GENERATED / "kibo_authtickets"), str(ROOT / "tests" / "golden" / "mini_shop"),
-    )  # fmt: skip
+    """Issue 11.3: ruff as a reviewer runs it on the committed package and the golden one."""
+    packages = (GENERATED / "kibo_authtickets", ROOT / "tests" / "golden" / "mini_shop")
+    result = _run("ruff", *RUFF_ON_PACKAGES, *map(str, packages))
     assert result.returncode == 0, result.stdout
 
 

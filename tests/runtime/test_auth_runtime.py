@@ -16,7 +16,7 @@ import pytest
 
 from generator.runtime import _config, errors
 from generator.runtime._base_client import SyncAPIClient
-from generator.runtime._models import Model
+from generator.runtime._model_base import Model
 from generator.runtime._setup import ClientSetup, clean_secret
 from generator.runtime.kibo import login as login_flow
 from generator.runtime.kibo import tickets

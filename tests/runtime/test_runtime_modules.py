@@ -8,7 +8,7 @@ import pytest
 
 from generator.runtime import _base_client as base
 from generator.runtime import _config, errors
-from generator.runtime._models import Model, RequestModel
+from generator.runtime._model_base import Model, RequestModel
 from generator.runtime._servers import (
     ServerRouting,
     ServerTemplate,

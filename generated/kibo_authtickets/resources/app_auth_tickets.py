@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import models as _models
 from .._base_client import (
     NOT_GIVEN,
     AsyncAPIResource,
@@ -21,10 +22,12 @@ from .._base_client import (
     to_raw_response_wrapper,
 )
 from .._servers import ServerTemplate
-from ..models import (
-    OAuthAccessTokenResponse,
-    OAuthAuthenticationRequest,
-)
+
+if TYPE_CHECKING:
+    from ..models import (
+        OAuthAccessTokenResponse,
+        OAuthAuthenticationRequest,
+    )
 
 __all__ = ["AsyncAppAuthTickets", "AppAuthTickets"]
 
@@ -72,16 +75,16 @@ class AppAuthTickets(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[OAuthAccessTokenResponse](
+            FinalRequestOptions[_models.OAuthAccessTokenResponse](
                 "POST",
                 "/platform/applications/authtickets/oauth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OAuthAuthenticationRequest,
+                body_model=_models.OAuthAuthenticationRequest,
                 media=(("application/json", "json"),),
-                cast_to=OAuthAccessTokenResponse,
+                cast_to=_models.OAuthAccessTokenResponse,
                 base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
                 extra_headers=extra_headers,
                 extra_query=extra_query,
@@ -127,16 +130,16 @@ class AsyncAppAuthTickets(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[OAuthAccessTokenResponse](
+            FinalRequestOptions[_models.OAuthAccessTokenResponse](
                 "POST",
                 "/platform/applications/authtickets/oauth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OAuthAuthenticationRequest,
+                body_model=_models.OAuthAuthenticationRequest,
                 media=(("application/json", "json"),),
-                cast_to=OAuthAccessTokenResponse,
+                cast_to=_models.OAuthAccessTokenResponse,
                 base_url=self._client.operation_base_url(_OAUTH_AUTHENTICATE_APP_SERVERS),
                 extra_headers=extra_headers,
                 extra_query=extra_query,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import models as _models
 from .._base_client import (
     NOT_GIVEN,
     AsyncAPIResource,
@@ -20,14 +21,16 @@ from .._base_client import (
     async_to_raw_response_wrapper,
     to_raw_response_wrapper,
 )
-from ..models import (
-    CartAuthTicketRequest,
-    CustomerAuthTicket,
-    CustomerUserAuthInfo,
-    OtpAuthRequest,
-    OtpRequest,
-    TwoFactorAuthRequest,
-)
+
+if TYPE_CHECKING:
+    from ..models import (
+        CartAuthTicketRequest,
+        CustomerAuthTicket,
+        CustomerUserAuthInfo,
+        OtpAuthRequest,
+        OtpRequest,
+        TwoFactorAuthRequest,
+    )
 
 __all__ = ["AsyncStorefrontAuthTicket", "StorefrontAuthTicket"]
 
@@ -62,16 +65,16 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=CustomerUserAuthInfo,
+                body_model=_models.CustomerUserAuthInfo,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -103,7 +106,7 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "PUT",
                 "/commerce/customer/authtickets/refresh",
                 query={
@@ -111,7 +114,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     "accountId": account_id,
                     "responseFields": response_fields,
                 },
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -139,13 +142,13 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "GET",
                 "/commerce/customer/authtickets/anonymousshopper",
                 query={
                     "responseFields": response_fields,
                 },
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -176,16 +179,16 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/impersonatecart",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=CartAuthTicketRequest,
+                body_model=_models.CartAuthTicketRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -250,16 +253,16 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/2fa/auth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=TwoFactorAuthRequest,
+                body_model=_models.TwoFactorAuthRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -297,7 +300,7 @@ class StorefrontAuthTicket(SyncAPIResource):
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OtpRequest,
+                body_model=_models.OtpRequest,
                 media=(("application/json", "json"),),
                 cast_to=None,
                 extra_headers=extra_headers,
@@ -330,16 +333,16 @@ class StorefrontAuthTicket(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/otp/auth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OtpAuthRequest,
+                body_model=_models.OtpAuthRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -393,16 +396,16 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=CustomerUserAuthInfo,
+                body_model=_models.CustomerUserAuthInfo,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -434,7 +437,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "PUT",
                 "/commerce/customer/authtickets/refresh",
                 query={
@@ -442,7 +445,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     "accountId": account_id,
                     "responseFields": response_fields,
                 },
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -470,13 +473,13 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "GET",
                 "/commerce/customer/authtickets/anonymousshopper",
                 query={
                     "responseFields": response_fields,
                 },
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -507,16 +510,16 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/impersonatecart",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=CartAuthTicketRequest,
+                body_model=_models.CartAuthTicketRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -581,16 +584,16 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/2fa/auth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=TwoFactorAuthRequest,
+                body_model=_models.TwoFactorAuthRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -628,7 +631,7 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OtpRequest,
+                body_model=_models.OtpRequest,
                 media=(("application/json", "json"),),
                 cast_to=None,
                 extra_headers=extra_headers,
@@ -661,16 +664,16 @@ class AsyncStorefrontAuthTicket(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CustomerAuthTicket](
+            FinalRequestOptions[_models.CustomerAuthTicket](
                 "POST",
                 "/commerce/customer/authtickets/otp/auth",
                 query={
                     "responseFields": response_fields,
                 },
                 body=body,
-                body_model=OtpAuthRequest,
+                body_model=_models.OtpAuthRequest,
                 media=(("application/json", "json"),),
-                cast_to=CustomerAuthTicket,
+                cast_to=_models.CustomerAuthTicket,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,

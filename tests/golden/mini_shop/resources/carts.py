@@ -7,8 +7,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import models as _models
 from .._base_client import (
     NOT_GIVEN,
     AsyncAPIResource,
@@ -22,9 +23,11 @@ from .._base_client import (
     build_path,
     to_raw_response_wrapper,
 )
-from ..models import (
-    CartItem,
-)
+
+if TYPE_CHECKING:
+    from ..models import (
+        CartItem,
+    )
 
 __all__ = ["AsyncCarts", "Carts"]
 
@@ -60,7 +63,7 @@ class Carts(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[list[CartItem]](
+            FinalRequestOptions[list[_models.CartItem]](
                 "GET",
                 build_path(
                     "/carts/{cartId}/items",
@@ -75,7 +78,7 @@ class Carts(SyncAPIResource):
                 headers={
                     "X-Trace": x_trace,
                 },
-                cast_to=list[CartItem],
+                cast_to=list[_models.CartItem],
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -104,7 +107,7 @@ class Carts(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[CartItem](
+            FinalRequestOptions[_models.CartItem](
                 "POST",
                 build_path(
                     "/carts/{cartId}/items",
@@ -113,9 +116,9 @@ class Carts(SyncAPIResource):
                     },
                 ),
                 body=body,
-                body_model=CartItem,
+                body_model=_models.CartItem,
                 media=(("application/json", "json"),),
-                cast_to=CartItem,
+                cast_to=_models.CartItem,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -197,7 +200,7 @@ class AsyncCarts(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[list[CartItem]](
+            FinalRequestOptions[list[_models.CartItem]](
                 "GET",
                 build_path(
                     "/carts/{cartId}/items",
@@ -212,7 +215,7 @@ class AsyncCarts(AsyncAPIResource):
                 headers={
                     "X-Trace": x_trace,
                 },
-                cast_to=list[CartItem],
+                cast_to=list[_models.CartItem],
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,
@@ -241,7 +244,7 @@ class AsyncCarts(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[CartItem](
+            FinalRequestOptions[_models.CartItem](
                 "POST",
                 build_path(
                     "/carts/{cartId}/items",
@@ -250,9 +253,9 @@ class AsyncCarts(AsyncAPIResource):
                     },
                 ),
                 body=body,
-                body_model=CartItem,
+                body_model=_models.CartItem,
                 media=(("application/json", "json"),),
-                cast_to=CartItem,
+                cast_to=_models.CartItem,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 timeout=timeout,

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
+from .. import models as _models
 from .._base_client import (
     NOT_GIVEN,
     AsyncAPIResource,
@@ -19,9 +21,11 @@ from .._base_client import (
     to_raw_response_wrapper,
 )
 from .._servers import ServerTemplate
-from ..models import (
-    ServiceStatusResponse,
-)
+
+if TYPE_CHECKING:
+    from ..models import (
+        ServiceStatusResponse,
+    )
 
 __all__ = ["AsyncDefault", "Default"]
 
@@ -56,10 +60,10 @@ class Default(SyncAPIResource):
         """
 
         return self._client.request(
-            FinalRequestOptions[ServiceStatusResponse](
+            FinalRequestOptions[_models.ServiceStatusResponse](
                 "GET",
                 "/status",
-                cast_to=ServiceStatusResponse,
+                cast_to=_models.ServiceStatusResponse,
                 base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
                 extra_headers=extra_headers,
                 extra_query=extra_query,
@@ -97,10 +101,10 @@ class AsyncDefault(AsyncAPIResource):
         """
 
         return await self._client.request(
-            FinalRequestOptions[ServiceStatusResponse](
+            FinalRequestOptions[_models.ServiceStatusResponse](
                 "GET",
                 "/status",
-                cast_to=ServiceStatusResponse,
+                cast_to=_models.ServiceStatusResponse,
                 base_url=self._client.operation_base_url(_SERVICE_STATUS_SERVERS),
                 extra_headers=extra_headers,
                 extra_query=extra_query,

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 from pydantic import AliasChoices, Field
 
-from ._models import Model
-
-
-class Kind(str, Enum):
-    PHYSICAL = "physical"
-    DIGITAL = "digital"
+from .._model_base import Model
+from .kind import Kind
 
 
 class CartItem(Model):
@@ -30,17 +25,3 @@ class CartItem(Model):
     class_: str | None = Field(
         default=None, serialization_alias="class", validation_alias=AliasChoices("class", "class_")
     )
-
-
-class Problem(Model):
-    message: str | None = None
-    error_code: str | None = Field(
-        default=None,
-        serialization_alias="errorCode",
-        validation_alias=AliasChoices("errorCode", "error_code"),
-    )
-
-
-class ServiceStatusResponse(Model):
-    ok: bool | None = None
-    since: datetime | None = None

@@ -1,4 +1,4 @@
-"""The base classes of every model in `models.py`: one configuration, and a repr without secrets."""
+"""The base classes of every model in `models/`: one configuration, and a repr without secrets."""
 
 from __future__ import annotations
 
