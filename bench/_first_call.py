@@ -30,6 +30,7 @@ TOKEN = "app-token-" + "x" * 40
 
 def main() -> None:
     url, mode = sys.argv[1], sys.argv[2]
+    models = 0
     if mode == "raw":
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             json.loads(client.get(sys.argv[3]).content)
@@ -41,8 +42,8 @@ def main() -> None:
         resource, method = call.split(".")
         with generated.Client(base_url=url, access_token=TOKEN, max_retries=0) as client:
             getattr(getattr(client, resource), method)(**arguments)
+        models = sum(1 for name in sys.modules if name.startswith(f"{package}.models."))
     done = time.perf_counter()
-    models = sum(1 for name in sys.modules if name.startswith(sys.argv[4] + ".models.")) if mode == "ours" else 0
     print(json.dumps({"floor": (floor - started) * 1000, "total": (done - started) * 1000, "models": models}))
 
 

@@ -106,14 +106,18 @@ class GenResult:
     package_dir: Path | None = None
 
 
-def generator_env(cache: Path) -> dict[str, str]:
-    """The environment of our generation runs: the run's build cache, and .pyc files written and
-    read as for an installed tool (pip byte-compiles site-packages, so the anchor has them even
-    where PYTHONDONTWRITEBYTECODE is set; this editable checkout would otherwise compile every
-    module of the generator in every run)."""
-    env = {**os.environ, "KIBO_CODEGEN_CACHE_DIR": str(cache)}
+def compiled_env(**extra: str) -> dict[str, str]:
+    """This environment with `extra`, .pyc files written and read as for installed code (pip
+    byte-compiles site-packages, so the anchors have them even where PYTHONDONTWRITEBYTECODE is
+    set; our checkout and generated packages would otherwise be compiled again in every run)."""
+    env = {**os.environ, **extra}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def generator_env(cache: Path) -> dict[str, str]:
+    """The environment of our generation runs: the run's build cache, compiled as installed."""
+    return compiled_env(KIBO_CODEGEN_CACHE_DIR=str(cache))
 
 
 def bench_generation(name: str, spec: Path, runs: int, work: Path, with_opc: bool) -> GenResult:
@@ -282,8 +286,7 @@ def first_call_ms(
     """Medians over fresh processes, raw and ours alternating: `anchor` (import httpx, pydantic;
     one GET with httpx.Client; json.loads), `ours` (import the package, its Client, `call` once),
     `floor` (import httpx, pydantic in our processes), `models` (model modules the call imported)."""
-    env = {**os.environ}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once (the warm-up), then read
+    env = compiled_env()  # compiled once (the warm-up pair), then read
     script = str(HERE / "_first_call.py")
     ours_argv = [sys.executable, script, url, "ours", str(package_dir), package, call, *arguments]
     raw_argv = [sys.executable, script, url, "raw", "/commerce/carts/summary"]
@@ -306,8 +309,7 @@ def import_ms(module: str, path: Path, runs: int) -> tuple[float, float]:
     of httpx and pydantic, ours is the floor plus the cumulative time of MODULE on top of them
     (what the package adds). Measured in one process, the two share the machine's load.
     """
-    env = {**os.environ, "PYTHONPATH": str(path)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once (a warm-up), then read
+    env = compiled_env(PYTHONPATH=str(path))  # compiled once (a warm-up), then read
     subprocess.run([sys.executable, "-c", f"import {module}"], env=env, cwd=tempfile.gettempdir(), check=True)
     floors, totals = [], []
     for _ in range(runs):

@@ -68,20 +68,21 @@ def split_models(source: str, tree: ast.Module | None = None) -> ModelModules:
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     statements = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
 
-    defined_by: dict[str, int] = {}  # name → index of the statement that defines it
-    for index, node in enumerate(statements):
-        for name in _defined_names(node):
-            defined_by[name] = index
+    defined = [_defined_names(node) for node in statements]
+    defined_by = {name: index for index, names in enumerate(defined) for name in names}
     loaded = [_loaded_names(node) for node in statements]
     uses: list[set[int]] = []
     for index, node in enumerate(statements):
         used = {defined_by[name] for name in loaded[index] if name in defined_by}
         used.discard(index)
-        if not _defined_names(node) and not used:
-            raise RuntimeError(f"models.py line {node.lineno}: a statement that neither defines nor uses a model")
+        if not defined[index] and not used:
+            if index and _is_docstring(node):
+                used = {index - 1}  # the docstring of the statement above it
+            else:
+                raise RuntimeError(f"models.py line {node.lineno}: a statement that neither defines nor uses a model")
         uses.append(used)
-    for index, node in enumerate(statements):
-        if not _defined_names(node):
+    for index in range(len(statements)):
+        if not defined[index]:
             # `Cart.model_rebuild()` runs after every class it names, so in their module: an edge
             # back from each of them puts the call in their strongly connected group.
             for other in uses[index]:
@@ -93,20 +94,25 @@ def split_models(source: str, tree: ast.Module | None = None) -> ModelModules:
     module_names: list[Identifier] = []
     for group in groups:
         first = min(group)
-        wanted = next(iter(_defined_names(statements[first])), None) or "rebuild"
+        wanted = next(iter(defined[first]), None) or "rebuild"
         module_names.append(names.allocate(snake_case(wanted, fallback="model")))
 
     sources: dict[Identifier, str] = {}
     module_of: dict[Identifier, Identifier] = {}
     for number, group in enumerate(groups):
         members = sorted(group)  # datamodel-code-generator's order: what a class uses comes first
-        body = [_text(statements[index], lines) for index in members]
+        body: list[str] = []
+        for index in members:
+            if _is_docstring(statements[index]) and index - 1 in group and body:
+                body[-1] += "\n" + _text(statements[index], lines)  # right under its statement
+            else:
+                body.append(_text(statements[index], lines))
         used_names: set[str] = set().union(*(loaded[index] for index in members))
         siblings: dict[str, list[str]] = {}
         for index in members:
             for other in uses[index]:
                 if group_of[other] != number:
-                    for name in _defined_names(statements[other]):
+                    for name in defined[other]:
                         if name in used_names:
                             siblings.setdefault(module_names[group_of[other]], []).append(name)
         header = [_import_text(node, used_names) for node in imports]
@@ -115,9 +121,13 @@ def split_models(source: str, tree: ast.Module | None = None) -> ModelModules:
         text = sorted_imports("".join(line for line in header if line)) + "\n\n" + "\n\n\n".join(body) + "\n"
         sources[module_names[number]] = text
         for index in members:
-            for name in _defined_names(statements[index]):
+            for name in defined[index]:
                 module_of[Identifier(name)] = module_names[number]
     return ModelModules(sources, dict(sorted(module_of.items())))
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _defined_names(node: ast.stmt) -> list[str]:

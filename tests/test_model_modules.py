@@ -98,6 +98,20 @@ def test_a_cycle_shares_one_module_with_its_rebuild_calls() -> None:
     assert {".leaf:Leaf", ".node:Tree"} <= _imports(modules["holder"])
 
 
+def test_a_module_level_docstring_stays_under_its_statement() -> None:
+    modules = _split(
+        """
+        class Code(RootModel[str]):
+            root: str
+
+
+        Alias = Code
+        \"\"\"The old name.\"\"\"
+        """
+    )
+    assert modules["alias"].rstrip().endswith('Alias = Code\n"""The old name."""')
+
+
 def test_module_names_are_distinct_and_legal_everywhere() -> None:
     modules = _split(
         """
