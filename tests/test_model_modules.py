@@ -6,7 +6,9 @@ import ast
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,12 +60,12 @@ def test_each_class_imports_exactly_what_it_uses() -> None:
         """
     )
     assert set(modules) == {"address", "customer", "order"}
-    assert _imports(modules["address"]) == {"__future__:annotations", ".._model_base:Model"}
+    assert _imports(modules["address"]) == {".._model_base:Model"}
     assert _imports(modules["customer"]) == {
-        "__future__:annotations", "datetime:datetime", "pydantic:Field", ".._model_base:Model", ".address:Address",
+        "datetime:datetime", "pydantic:Field", ".._model_base:Model", ".address:Address",
     }  # fmt: skip
     # A Literal's strings are values: "Address" there is no reference (an import would be unused).
-    assert _imports(modules["order"]) == {"__future__:annotations", "typing:Literal", ".._model_base:RequestModel"}
+    assert _imports(modules["order"]) == {"typing:Literal", ".._model_base:RequestModel"}
 
 
 def test_a_cycle_shares_one_module_with_its_rebuild_calls() -> None:
@@ -96,6 +98,104 @@ def test_a_cycle_shares_one_module_with_its_rebuild_calls() -> None:
     assert modules["leaf"].rstrip().endswith("Leaf.model_rebuild()")
     # A forward reference written as a string still makes an import.
     assert {".leaf:Leaf", ".node:Tree"} <= _imports(modules["holder"])
+
+
+def _load(module: str, prelude: str) -> dict[str, Any]:
+    """The names `module`'s classes define, run after `prelude` instead of its imports, with the
+    module's own future flags (not this file's)."""
+    namespace: dict[str, Any] = {}
+    exec(compile(prelude, "prelude", "exec", dont_inherit=True), namespace)
+    body = module.split("\n\n\n", 1)[1]
+    exec(compile(body, "module", "exec", dont_inherit=True), namespace)
+    return namespace
+
+
+def test_annotations_are_deferred_only_in_modules_that_need_it() -> None:
+    """Evaluated as the class is defined, annotations cost pydantic no string evaluation; a module
+    keeps `from __future__ import annotations` where that would fail or change a type."""
+    modules = _split(
+        """
+        class Plain(Model):
+            when: datetime | None = None
+            kind: Literal["Plain"] | None = None
+
+
+        class Category(Model):
+            children: list[Category] | None = None
+
+
+        class Node(Model):
+            owner: Tree | None = None
+
+
+        class Tree(Model):
+            root: Node | None = None
+
+
+        class Shadowed(Model):
+            datetime: datetime | None = None
+
+
+        class ShadowedLater(Model):
+            Any: str | None = None
+            extra: Any | None = None
+
+
+        class Quoted(Model):
+            later: list["Plain"] | None = None
+
+
+        Category.model_rebuild()
+        Node.model_rebuild()
+        """
+    )
+    deferred = {name for name, source in modules.items() if "from __future__ import annotations" in source}
+    assert deferred == {"category", "node", "shadowed", "shadowed_later", "quoted"}
+    # Without deferral each of the others loads as it is, dependencies imported first.
+    prelude = "from datetime import datetime\nfrom typing import Literal\nfrom pydantic import BaseModel as Model"
+    plain: Any = _load(modules["plain"], prelude)["Plain"]
+    assert plain.model_fields["when"].annotation == datetime | None  # a type, not a string
+
+
+def test_a_field_validates_by_its_wire_name_and_its_attribute_without_alias_choices() -> None:
+    """`AliasChoices("wire", "attribute")` becomes `"wire"`: the models' populate_by_name accepts
+    the attribute; other choices stay as written, and so does the import they need."""
+    modules = split_models(
+        HEADER.replace("from pydantic import", "from pydantic import AliasChoices,")
+        + textwrap.dedent(
+            """
+        class Cart(Model):
+            cart_id: str | None = Field(
+                default=None,
+                serialization_alias="cartId",
+                validation_alias=AliasChoices("cartId", "cart_id"),
+            )
+            odd_name: str | None = Field(default=None, validation_alias=AliasChoices('a"\u2028b', "odd_name"))
+
+
+        class Other(Model):
+            code: str | None = Field(default=None, validation_alias=AliasChoices("code", "legacyCode"))
+        """
+        )
+    ).sources
+    cart = modules["cart"]
+    assert "AliasChoices" not in cart and _imports(cart) == {"pydantic:Field", ".._model_base:Model"}
+    aliases = {
+        node.arg: ast.literal_eval(node.value) for node in ast.walk(ast.parse(cart))
+        if isinstance(node, ast.keyword) and node.arg == "validation_alias"
+    }  # fmt: skip
+    assert aliases == {"validation_alias": 'a"\u2028b'} and "'cartId'" in cart
+    assert "\u2028" not in cart  # written escaped: the line stays one line for every tool
+    assert "pydantic:AliasChoices" in _imports(modules["other"])
+    assert 'AliasChoices("code", "legacyCode")' in modules["other"]
+    model: Any = _load(
+        cart,
+        "from pydantic import BaseModel, ConfigDict, Field\n"
+        "class Model(BaseModel):\n    model_config = ConfigDict(populate_by_name=True)",
+    )["Cart"]
+    assert model.model_validate({"cartId": "1"}).cart_id == "1" == model(cart_id="1").cart_id
+    assert model.model_validate({'a"\u2028b': "x"}).odd_name == "x"
+    assert model(cart_id="1").model_dump(by_alias=True, exclude_none=True) == {"cartId": "1"}
 
 
 def test_a_module_level_docstring_stays_under_its_statement() -> None:

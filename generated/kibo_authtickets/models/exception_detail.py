@@ -2,7 +2,7 @@
 # The spec's SHA-256 and the generator's version: _version.py
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from .._model_base import Model
 
@@ -16,14 +16,10 @@ class ExceptionDetail(Model):
     message: str | None = None
     source: str | None = None
     stack_trace: str | None = Field(
-        default=None,
-        serialization_alias="stackTrace",
-        validation_alias=AliasChoices("stackTrace", "stack_trace"),
+        default=None, serialization_alias="stackTrace", validation_alias="stackTrace"
     )
     inner_exception: ExceptionDetail | None = Field(
-        default=None,
-        serialization_alias="innerException",
-        validation_alias=AliasChoices("innerException", "inner_exception"),
+        default=None, serialization_alias="innerException", validation_alias="innerException"
     )
 
 
