@@ -20,7 +20,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import Problem, SpecError
 from .limits import DEFAULT_LIMITS, Limits
 from .renames import find_renames, members_of, name_replacer, recorded_aliases, route_of
-from .surface import SURFACE_FILE, Surface, parse_surface_module
+from .surface import (
+    SURFACE_FILE,
+    BodySurface,
+    FieldSurface,
+    ModelSurface,
+    OperationSurface,
+    ParameterSurface,
+    ResourceSurface,
+    SecuritySchemeSurface,
+    Surface,
+    parse_surface_module,
+)
 
 K = TypeVar("K", str, tuple[str, str])
 
@@ -283,9 +294,9 @@ def _client(old: Surface, new: Surface) -> list[Change]:
 
 
 
-def _all_operations(surface: Surface) -> dict[tuple[str, str], dict[str, Any]]:
+def _all_operations(surface: Surface) -> dict[tuple[str, str], OperationSurface]:
     """(resource attribute, method name) → operation."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str], OperationSurface] = {}
     for resource_name, resource in (surface.get("resources") or {}).items():
         for op_name, op in (resource.get("operations") or {}).items():
             found[(resource_name, op_name)] = op
@@ -299,8 +310,8 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
     changes: list[Change] = []
     kept = recorded_aliases(new)
     kept_methods = {(alias.host, alias.name) for alias in kept.methods}
-    old_resources: dict[str, Any] = old.get("resources") or {}
-    new_resources: dict[str, Any] = new.get("resources") or {}
+    old_resources: dict[str, ResourceSurface] = old.get("resources") or {}
+    new_resources: dict[str, ResourceSurface] = new.get("resources") or {}
     for name in sorted(set(old_resources) | set(new_resources)):
         out = _Changes(f"client.{name}")
         if name not in old_resources:
@@ -341,9 +352,9 @@ def _operations(old: Surface, new: Surface) -> list[Change]:
 
 def _operation(
     old_key: tuple[str, str],
-    old: Mapping[str, Any],
+    old: OperationSurface,
     new_key: tuple[str, str],
-    new: Mapping[str, Any],
+    new: OperationSurface,
     alias_kept: bool = False,
     resource_renamed: bool = False,  # kept as an alias: its methods need no line of their own
 ) -> list[Change]:
@@ -430,7 +441,9 @@ def _match(
     return sorted(pairs), sorted(old_left), sorted(new_left)
 
 
-def _parameters(out: _Changes, op: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+def _parameters(
+    out: _Changes, op: str, old: Mapping[str, ParameterSurface], new: Mapping[str, ParameterSurface]
+) -> None:
     pairs, removed, added = _match(old, new, _identity_of("name", "in"), shape=("in", "required", "type"))
     for key in added:
         p = new[key]
@@ -465,7 +478,7 @@ def _parameters(out: _Changes, op: str, old: Mapping[str, Any], new: Mapping[str
 
 
 def _body(
-    out: _Changes, op: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+    out: _Changes, op: str, old: BodySurface | None, new: BodySurface | None
 ) -> None:
     subject = f"{op}(body=)"
     if old is None and new is not None:
@@ -495,8 +508,8 @@ def _usage_words(usage: Iterable[str]) -> str:
 
 def _models(old: Surface, new: Surface) -> list[Change]:
     changes: list[_Changes] = []
-    old_models: dict[str, Any] = old.get("models") or {}
-    new_models: dict[str, Any] = new.get("models") or {}
+    old_models: dict[str, ModelSurface] = old.get("models") or {}
+    new_models: dict[str, ModelSurface] = new.get("models") or {}
     kept = recorded_aliases(new).models
     renamed = find_renames(old, new).models  # same shape, new name: one change, not removed + added
     for name in sorted(set(old_models) | set(new_models)):
@@ -555,7 +568,9 @@ def _members(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any]) -> N
             out.breaking(member, "renamed", f"renamed member `{was}` → `{member}`; the old name is gone")
 
 
-def _fields(out: _Changes, old: Mapping[str, Any], new: Mapping[str, Any], usage: set[str]) -> None:
+def _fields(
+    out: _Changes, old: Mapping[str, FieldSurface], new: Mapping[str, FieldSurface], usage: set[str]
+) -> None:
     # A model no operation uses may be built or read by the user's code: judge it both ways.
     sent = "request" in usage or not usage
     received = "response" in usage or not usage
@@ -612,7 +627,8 @@ def _dropped_aliases(old: Surface, new: Surface) -> list[Change]:
 
 
 def _method_names(surface: Surface, resource: str) -> set[str]:
-    return set(((surface.get("resources") or {}).get(resource) or {}).get("operations") or {})
+    found = (surface.get("resources") or {}).get(resource)
+    return set(found.get("operations") or {}) if found is not None else set()
 
 
 def _servers(old: list[Any], new: list[Any]) -> list[Change]:
@@ -675,8 +691,8 @@ def _server_variables(
 
 def _security(old: Surface, new: Surface) -> list[Change]:
     out = _Changes("security")
-    old_schemes: dict[str, Any] = old.get("security_schemes") or {}
-    new_schemes: dict[str, Any] = new.get("security_schemes") or {}
+    old_schemes: dict[str, SecuritySchemeSurface] = old.get("security_schemes") or {}
+    new_schemes: dict[str, SecuritySchemeSurface] = new.get("security_schemes") or {}
     for name in sorted(set(old_schemes) | set(new_schemes)):
         if name not in old_schemes:
             out.compatible(name, "added", f"new security scheme ({_scheme(new_schemes[name])})")
@@ -770,7 +786,7 @@ def diff_specs(
         problems.extend(exc.problems)
         old_surface = None
     try:
-        new_surface = surface_of(loaded[1], package_name, old_surface or {}, drop_deprecated)
+        new_surface = surface_of(loaded[1], package_name, old_surface, drop_deprecated)
     except SpecError as exc:
         problems.extend(exc.problems)
     if problems or old_surface is None:

@@ -25,14 +25,14 @@ from typing import Any
 
 from .safe import Identifier
 from .spec import ApiSpec, MethodAlias, ModelAlias, Resource, ResourceAlias
-from .surface import Surface
+from .surface import ModelSurface, ResourceSurface, Surface
 
 Route = str  # "GET /carriers/{}": the identity of an operation
 
 
 def route_of(op: Mapping[str, Any]) -> Route:
     """The identity of a surface's operation: its HTTP method and route shape (build.py's)."""
-    from .build import route_shape
+    from .build_operations import route_shape
 
     return f"{str(op.get('method', '')).upper()} {route_shape(str(op.get('path', '')))}"
 
@@ -82,14 +82,14 @@ def find_renames(old: Surface, new: Surface) -> Renames:
     return Renames(methods=methods, resources=resources, models=models, enum_members=members)
 
 
-def members_of(model: Mapping[str, Any] | None) -> dict[str, Any]:
+def members_of(model: ModelSurface | None) -> dict[str, Any]:
     """An enum's member name → value in a surface (empty for anything else)."""
-    members = (model or {}).get("members") if (model or {}).get("kind") == "enum" else None
+    members = model.get("members") if model is not None and model.get("kind") == "enum" else None
     return dict(members) if isinstance(members, dict) else {}
 
 
 def _member_renames(
-    old: Mapping[str, Any], new: Mapping[str, Any], models: Mapping[str, str]
+    old: Mapping[str, ModelSurface], new: Mapping[str, ModelSurface], models: Mapping[str, str]
 ) -> dict[tuple[str, str], str]:
     """Members whose value stayed while their name changed (an `x-enum-varnames` edit)."""
     found: dict[tuple[str, str], str] = {}
@@ -104,7 +104,7 @@ def _member_renames(
     return found
 
 
-def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
+def _model_renames(old: Mapping[str, ModelSurface], new: Mapping[str, ModelSurface]) -> dict[str, str]:
     """Gone names paired with new names of the same shape; rounds until nothing new pairs, since a
     model's shape names other models (`items: list[ShipmentResponse]`) that may be renamed too."""
     renames: dict[str, str] = {}
@@ -129,7 +129,7 @@ def _model_renames(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             return renames
 
 
-def _shape(model: Mapping[str, Any], rename: Callable[[str], str]) -> str:
+def _shape(model: ModelSurface, rename: Callable[[str], str]) -> str:
     """A model as its calling code sees it, with renamed model names replaced by their new ones."""
     data = {key: model.get(key) for key in ("kind", "fields", "values", "type")}
     return rename(json.dumps(data, sort_keys=True))
@@ -176,7 +176,7 @@ NO_ALIASES = Aliases()
 
 def recorded_aliases(surface: Surface | None) -> Aliases:
     """The aliases a surface's `deprecated` section records (malformed parts are ignored)."""
-    section = (surface or {}).get("deprecated")
+    section = surface.get("deprecated") if surface is not None else None
     if not isinstance(section, dict):
         return NO_ALIASES
 
@@ -212,8 +212,8 @@ def plan_aliases(previous: Surface | None, new: Surface) -> Aliases:
     renames = find_renames(previous, new)
     carried = recorded_aliases(previous)
     new_routes = routes(new)
-    resources_now: dict[str, Any] = new.get("resources") or {}
-    models_now: dict[str, Any] = new.get("models") or {}
+    resources_now: dict[str, ResourceSurface] = new.get("resources") or {}
+    models_now: dict[str, ModelSurface] = new.get("models") or {}
 
     # Resources: renamed ones, and recorded ones whose target is renamed (a → b → c: a and b → c).
     resource_aliases: dict[str, str] = {}
@@ -223,7 +223,8 @@ def plan_aliases(previous: Surface | None, new: Surface) -> Aliases:
             resource_aliases[old] = target
 
     def method_names(resource: str) -> set[str]:
-        return set((resources_now.get(resource) or {}).get("operations") or {})
+        found = resources_now.get(resource)
+        return set(found.get("operations") or {}) if found is not None else set()
 
     methods: dict[tuple[str, str], RecordedMethodAlias] = {}
     candidates = [(a.host, a.name, a.route) for a in carried.methods]
@@ -291,12 +292,13 @@ def _safe(name: str, taken: set[str]) -> Identifier | None:
 def _stable_class_names(api: ApiSpec, previous: Surface | None, module_names: set[str]) -> ApiSpec:
     """A resource keeps the class name it had (a model renamed away from `CarrierConfiguration`
     must not rename `CarrierConfigurationResource`), when that name is still free."""
-    before = (previous or {}).get("resources") or {}
+    before = (previous.get("resources") or {}) if previous is not None else {}
     taken = set(api.model_names) | module_names
     taken |= {name for resource in api.resources for name in resource.class_names}
     resources = []
     for resource in api.resources:
-        old = (before.get(resource.py_name) or {}).get("class")
+        recorded = before.get(resource.py_name)
+        old = recorded.get("class") if recorded is not None else None
         name = _safe(old, taken) if isinstance(old, str) and old != resource.class_name else None
         if name is not None and f"Async{name}" not in taken:
             taken |= {name, f"Async{name}"}
@@ -307,7 +309,8 @@ def _stable_class_names(api: ApiSpec, previous: Surface | None, module_names: se
 
 def apply_aliases(api: ApiSpec, aliases: Aliases, models_source: str, previous: Surface | None = None) -> ApiSpec:
     """`api` with the aliases placed: on resource classes, on the clients, in models.py."""
-    from .build import RESERVED_CLASS_NAMES, RESERVED_CLIENT_ATTRIBUTES
+    from .build import RESERVED_CLIENT_ATTRIBUTES
+    from .signature_types import RESERVED_CLASS_NAMES
 
     module_names = _top_level_names(models_source)
     api = _stable_class_names(api, previous, module_names)

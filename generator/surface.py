@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 if TYPE_CHECKING:
     from .spec import ApiSpec, Operation, Server
@@ -25,7 +25,88 @@ SURFACE_FORMAT = 1
 SURFACE_FILE = "_surface.py"
 SURFACE_VARIABLE = "SURFACE_JSON"
 
-Surface = dict[str, Any]
+# The shape `extract` writes, `_surface.py` records and `diff.py` / `renames.py` read. A surface
+# read back from a package is JSON anyone may have edited: `read_recorded` checks it before it is
+# trusted to have this shape. Keys that are Python keywords ("in", "class") need the call form.
+ParameterSurface = TypedDict(
+    "ParameterSurface",
+    {"name": str, "in": str, "required": bool, "type": str},  # wire name, location, annotation
+)
+
+
+class BodySurface(TypedDict):
+    type: str
+    required: bool
+    content_type: str
+
+
+class OperationSurface(TypedDict):
+    method: str
+    path: str
+    parameters: dict[str, ParameterSurface]  # by Python name
+    body: BodySurface | None
+    returns: str
+    errors: dict[str, str]  # status → annotation
+    security: list[list[str]]  # alternatives, each the scheme names it needs
+    servers: list[str]
+    deprecated: bool
+
+
+ResourceSurface = TypedDict("ResourceSurface", {"class": str, "operations": dict[str, OperationSurface]})
+
+
+class FieldSurface(TypedDict):
+    alias: str  # the wire name
+    type: str
+    required: bool
+
+
+class _ModelKind(TypedDict):
+    kind: str  # "model", "enum", "root" or "alias"
+    used_in: list[str]  # "request", "response" (filled in by _mark_usage)
+
+
+class ModelSurface(_ModelKind, total=False):
+    fields: dict[str, FieldSurface]  # kind "model"
+    values: list[Any]  # kind "enum": the distinct values, sorted
+    members: dict[str, Any]  # kind "enum": member name → value
+    type: str  # kinds "root" and "alias"
+
+
+class ServerVariableSurface(TypedDict):
+    name: str
+    default: str | None
+    enum: list[str]
+
+
+class ServerSurface(TypedDict):
+    url: str
+    description: str
+    variables: dict[str, ServerVariableSurface]  # by Python name
+
+
+SecuritySchemeSurface = TypedDict("SecuritySchemeSurface", {"type": str, "scheme": str, "in": str, "name": str})
+
+
+class ClientSurface(TypedDict):
+    error_model: str | None
+
+
+class _SurfaceKeys(TypedDict):
+    format: int
+    package: str
+    package_version: str
+    spec_version: str
+    client: ClientSurface
+    servers: list[ServerSurface]
+    security_schemes: dict[str, SecuritySchemeSurface]
+    default_security: list[list[str]]
+    resources: dict[str, ResourceSurface]  # by client attribute
+    models: dict[str, ModelSurface]  # by class name
+
+
+class Surface(_SurfaceKeys, total=False):
+    deprecated: dict[str, Any]  # renames.py's record of the aliases kept, until --drop-deprecated
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -77,7 +158,7 @@ def to_json(surface: Surface) -> str:
     return text
 
 
-def _server(server: Server) -> dict[str, Any]:
+def _server(server: Server) -> ServerSurface:
     return {
         "url": server.url,
         "description": server.description,
@@ -97,7 +178,7 @@ def _security(requirements: Iterable[Iterable[str]]) -> list[list[str]]:
     return [list(alternative) for alternative in sorted({tuple(sorted(a)) for a in requirements})]
 
 
-def _operation(op: Operation, api: ApiSpec) -> dict[str, Any]:
+def _operation(op: Operation, api: ApiSpec) -> OperationSurface:
     security = op.security if op.security is not None else api.default_security
     return {
         "method": op.method,
@@ -129,15 +210,17 @@ def _operation(op: Operation, api: ApiSpec) -> dict[str, Any]:
 
 
 # ---- models, read from the source datamodel-code-generator produced ---------------------------
-def _models(source: str) -> dict[str, Any]:
+def _models(source: str) -> dict[str, ModelSurface]:
     tree = ast.parse(source)
-    models: dict[str, Any] = {}
+    models: dict[str, ModelSurface] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             bases = {ast.unparse(base) for base in node.bases}
             if any(base.endswith("Enum") for base in bases):
                 members = _enum_members(node)
-                models[node.name] = {"kind": "enum", "values": _enum_values(members), "members": members}
+                models[node.name] = {
+                    "kind": "enum", "used_in": [], "values": _enum_values(members), "members": members,
+                }  # fmt: skip
             elif any(base.startswith("RootModel") for base in bases):
                 root = next(
                     (
@@ -149,27 +232,29 @@ def _models(source: str) -> dict[str, Any]:
                     ),
                     "Any",
                 )
-                models[node.name] = {"kind": "root", "type": root}
+                models[node.name] = {"kind": "root", "used_in": [], "type": root}
             else:
                 # Fields inherited from another model of the module (allOf) are this class's too.
-                inherited: dict[str, Any] = {}
+                inherited: dict[str, FieldSurface] = {}
                 for base in node.bases:
                     parent = models.get(ast.unparse(base))
                     if parent is not None and parent["kind"] == "model":
                         inherited.update(parent["fields"])
-                models[node.name] = {"kind": "model", "fields": {**inherited, **_fields(node)}}
+                models[node.name] = {
+                    "kind": "model", "used_in": [], "fields": {**inherited, **_fields(node)},
+                }  # fmt: skip
         elif (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
         ):
-            models[node.targets[0].id] = {"kind": "alias", "type": ast.unparse(node.value)}
+            models[node.targets[0].id] = {"kind": "alias", "used_in": [], "type": ast.unparse(node.value)}
         elif (
             isinstance(node, ast.AnnAssign)
             and isinstance(node.target, ast.Name)
             and node.value is not None
         ):
-            models[node.target.id] = {"kind": "alias", "type": ast.unparse(node.value)}
+            models[node.target.id] = {"kind": "alias", "used_in": [], "type": ast.unparse(node.value)}
     return models
 
 
@@ -190,8 +275,8 @@ def _enum_values(members: Mapping[str, Any]) -> list[Any]:
     return [distinct[key] for key in sorted(distinct)]
 
 
-def _fields(node: ast.ClassDef) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
+def _fields(node: ast.ClassDef) -> dict[str, FieldSurface]:
+    fields: dict[str, FieldSurface] = {}
     for stmt in node.body:
         if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
             continue
@@ -228,7 +313,7 @@ def _mark_usage(surface: Surface) -> None:
 
     Reached through fields too: a model nested in a response model is a response model.
     """
-    models: dict[str, Any] = surface["models"]
+    models = surface["models"]
     seeds: dict[str, set[str]] = {"request": set(), "response": set()}
     for resource in surface["resources"].values():
         for op in resource["operations"].values():
@@ -251,12 +336,12 @@ def _mark_usage(surface: Surface) -> None:
             for annotation in _model_annotations(model):
                 pending.extend(n for n in names_in(annotation) if n in models and n not in reached)
         for name in reached:
-            models[name].setdefault("used_in", []).append(usage)
+            models[name]["used_in"].append(usage)
     for model in models.values():
-        model["used_in"] = sorted(model.get("used_in", []))
+        model["used_in"] = sorted(model["used_in"])
 
 
-def _model_annotations(model: Mapping[str, Any]) -> list[str]:
+def _model_annotations(model: ModelSurface) -> list[str]:
     if model["kind"] == "model":
         return [field["type"] for field in model["fields"].values()]
     if model["kind"] in ("root", "alias"):
@@ -291,7 +376,7 @@ def parse_surface_module(source: str) -> Surface | None:
             except (ValueError, SyntaxError, TypeError):
                 return None
             if isinstance(value, dict) and value.get("format") == SURFACE_FORMAT and _well_formed(value):
-                return value
+                return cast("Surface", value)
             return None
     return None
 

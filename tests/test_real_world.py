@@ -65,6 +65,42 @@ def test_webhooks_only_document_gives_payload_models(tmp_path: Path) -> None:
     assert models.Pet(name="Rex").name == "Rex"
 
 
+PATH_ITEM_REFS = """
+openapi: 3.1.0
+info: {title: items, version: "1"}
+paths:
+  /pets:
+    $ref: "#/components/pathItems/Pets"
+  /pets/{petId}:
+    get:
+      operationId: showPet
+      tags: [pets]
+      parameters:
+        - {name: petId, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+components:
+  pathItems:
+    Pets:
+      get:
+        operationId: listPets
+        tags: [pets]
+        responses:
+          "200":
+            description: ok
+            content:
+              application/json:
+                schema: {type: array, items: {type: string}}
+"""
+
+
+def test_a_path_item_may_be_a_reference(tmp_path: Path) -> None:
+    """3.1's `components/pathItems`: the referenced operations are generated like inline ones."""
+    generated = generate(tmp_path, PATH_ITEM_REFS, "items")
+    pets: Any = generated.Client(base_url="http://127.0.0.1:9").pets
+    assert callable(pets.list_pets) and callable(pets.show_pet)
+
+
 # ---- 5. cookie parameters --------------------------------------------------------------------------
 
 COOKIES = """
