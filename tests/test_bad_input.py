@@ -412,6 +412,27 @@ def test_a_crash_mid_generation_leaves_the_old_output(
     assert [p.name for p in out.iterdir()] == ["mini_shop"], "no staging directory left behind"
 
 
+@pytest.mark.parametrize("jobs", ["1", None])  # sequential, and the validator in its own process
+def test_an_invalid_document_is_reported_even_where_the_build_would_crash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, out: Path, jobs: str | None
+) -> None:
+    """In parallel the build runs beside the validator: a bug of ours an invalid document trips
+    must not turn its error line into a traceback (sequentially the build never sees it)."""
+    if jobs is None:
+        monkeypatch.delenv("KIBO_CODEGEN_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("KIBO_CODEGEN_JOBS", jobs)
+    spec = write(tmp_path, "bad.yaml", {"openapi": "3.0.3", "info": {"title": "x", "version": "1"},
+                                        "paths": {"/a": {"get": {}}}})  # fmt: skip
+    before = read_tree(out)
+    monkeypatch.setattr("generator.build.build_api", _crash)
+    assert main(["generate", str(spec), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and all(line.startswith(f"error: {spec}:") for line in err), err
+    assert "'responses' is a required property" in err[0]
+    assert read_tree(out) == before
+
+
 def test_a_full_disk_while_writing_leaves_the_old_output(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
