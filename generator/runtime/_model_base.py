@@ -33,10 +33,12 @@ def _masked(value: Any) -> Any:
 
 class Model(pydantic.BaseModel):
     """Unknown fields are kept (a newer server's data survives a round trip); validation errors
-    never quote the input (it may be a password)."""
+    never quote the input (it may be a password). No protected namespaces: the generator renames
+    a field that would shadow pydantic (`model_dump` → `model_dump_`), and pydantic's warning about
+    the new name, at every import, would only be noise."""
 
     model_config = pydantic.ConfigDict(
-        extra="allow", populate_by_name=True, hide_input_in_errors=True
+        extra="allow", populate_by_name=True, hide_input_in_errors=True, protected_namespaces=()
     )
 
     def __repr_args__(self) -> Any:
