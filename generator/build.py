@@ -17,7 +17,7 @@ from .build_context import BuildContext
 from .build_operations import build_operations, hoist_webhook_payloads, security, servers, text
 from .errors import SpecError
 from .load import LoadedSpec, where
-from .naming import NameAllocator, field_name, package_name_for, package_name_problem, pascal_case, snake_case
+from .naming import NameAllocator, package_name_for, package_name_problem, pascal_case, snake_case
 from .pins import NO_PINS, Pins
 from .safe import Identifier
 from .schemas import SCHEMA_PREFIX, ModelsDocument
@@ -82,7 +82,6 @@ def build_api(
         model_names=tuple(Identifier(name) for name in sorted(types.model_class_names())),
         secret_wire_names=tuple(sorted(_secret_names(document))),
         models_document=models_document,
-        field_aliases=_field_aliases(models_document),
         request_only_models=_request_only_models(operations, models_document),
         warnings=tuple(context.warnings),
         http_library=http_library,
@@ -244,49 +243,6 @@ def _is_object_model(schema: Any) -> bool:
     return isinstance(schema, dict) and "enum" not in schema and (
         bool(schema.get("properties")) or "allOf" in schema or schema.get("type") == "object"
     )
-
-
-def _field_aliases(models_document: Mapping[str, Any]) -> dict[str, list[str]]:
-    """datamodel-code-generator's `aliases`: wire name → [attribute name], which it writes as
-    `validation_alias=AliasChoices(wire, attribute)` (model_modules.py shortens it to `wire`) +
-    `serialization_alias=wire`, so that type checkers see the attribute name in the constructor
-    (`CartAuthTicketRequest(cart_id=...)`) and the wire name still validates and serialises. A
-    `Class.wire` key where two properties of one class would get the same attribute."""
-    aliases: dict[str, list[str]] = {}
-    stack: list[Any] = list(models_document.get("components", {}).get("schemas", {}).items())
-    while stack:
-        owner, schema = stack.pop()
-        if isinstance(schema, list):
-            stack.extend((owner, item) for item in schema)
-            continue
-        if not isinstance(schema, dict):
-            continue
-        properties = schema.get("properties")
-        if isinstance(properties, dict):
-            allocator = NameAllocator()
-            for wire in properties:
-                name = allocator.allocate(field_name(str(wire)))
-                # The name is the wire name: nothing to alias, unless datamodel-code-generator
-                # renames it (`model_config` → `model_config_`): then the wire name must validate.
-                if name == wire and not _taken_by_pydantic(name):
-                    continue
-                if name == field_name(str(wire)):
-                    aliases.setdefault(str(wire), [name])
-                else:
-                    aliases[f"{owner}.{wire}"] = [name]
-        for key, value in schema.items():
-            if isinstance(value, (dict, list)) and key != "properties":
-                stack.append((owner, value))
-        if isinstance(properties, dict):
-            stack.extend((owner, value) for value in properties.values())
-    return aliases
-
-
-def _taken_by_pydantic(name: str) -> bool:
-    """A name a field cannot have on a pydantic model (an attribute of BaseModel, `model_*`)."""
-    import pydantic
-
-    return name.startswith("model_") or hasattr(pydantic.BaseModel, name)
 
 
 def _resource_class_name(tag: str, model_names: set[str]) -> str:

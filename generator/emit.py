@@ -247,6 +247,9 @@ class Forked:
     """
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._start(lambda: fn(*args))
+
+    def _start(self, compute: Callable[[], Any]) -> None:
         read_end, write_end = os.pipe()
         self._pid = os.fork()
         if self._pid == 0:  # the child
@@ -254,7 +257,7 @@ class Forked:
             status = 0
             try:
                 try:
-                    payload = pickle.dumps(("ok", fn(*args)))
+                    payload = pickle.dumps(("ok", compute()))
                 except SpecError as exc:
                     payload = pickle.dumps(("spec", exc.problems))
                 except BaseException as exc:
@@ -288,6 +291,49 @@ class Forked:
         if kind == "spec":
             raise SpecError(list(value))
         raise RuntimeError(f"helper process failed: {value}")
+
+
+class ForkedAhead(Forked):
+    """`fn(*args)` in a child forked before `args` exist: the child runs `prepare()` (imports,
+    say) while the parent computes them, then `fn` once `send(*args)` has passed them (pickled)."""
+
+    def __init__(self, fn: Callable[..., Any], prepare: Callable[[], object]) -> None:
+        args_read, args_write = os.pipe()
+
+        def compute() -> Any:
+            os.close(args_write)
+            received: list[bytes] = []
+            # Read while preparing, so that the parent's send never waits for the preparation.
+            reader = threading.Thread(target=lambda: received.append(_read_all(args_read)), daemon=True)
+            reader.start()
+            with contextlib.suppress(Exception):
+                prepare()
+            reader.join()
+            if not received[0]:
+                raise RuntimeError("no arguments: the build stopped before this stage")
+            return fn(*pickle.loads(received[0]))
+
+        self._start(compute)
+        os.close(args_read)
+        self._args_write: int | None = args_write
+
+    def send(self, *args: Any) -> None:
+        """Start `fn(*args)` in the child (once)."""
+        assert self._args_write is not None, "sent twice"
+        with os.fdopen(self._args_write, "wb") as out:
+            self._args_write = None
+            out.write(pickle.dumps(args))
+
+    def result(self) -> Any:
+        if self._args_write is not None:  # never sent: the child ends at the closed pipe
+            os.close(self._args_write)
+            self._args_write = None
+        return super().result()
+
+
+def _read_all(descriptor: int) -> bytes:
+    with os.fdopen(descriptor, "rb") as source:
+        return source.read()
 
 
 def read_tree(directory: Path) -> dict[str, bytes]:

@@ -174,7 +174,7 @@ def _plain_validation_aliases(node: ast.stmt, lines: list[str], loaded: set[str]
     fields written `validation_alias="wireName"` (and `AliasChoices` dropped from `loaded` when no
     other use is left).
 
-    datamodel-code-generator writes the choices for `aliases` (build.py's `_field_aliases`); the
+    datamodel-code-generator writes the choices for `aliases` (models.py's `field_aliases`); the
     second is the attribute's own name, which the models' `populate_by_name` (`_model_base.Model`,
     the base of every class it writes) already accepts. The same validation, and the class builds
     about a quarter faster (bench row 7); it has no option to write the one alias instead."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ast
 import warnings as warnings_module
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
 from .imports import sorted_imports
 from .model_modules import ModelModules, split_models
+from .naming import NameAllocator, field_name
 from .spec import ApiSpec
 
 _EMPTY_MODELS = "from __future__ import annotations\n"
@@ -36,7 +38,7 @@ def _options(api: ApiSpec | None = None) -> dict[str, Any]:
         "base_class": f"{_BASE_MODULE}.Model",
         "base_class_map": {name: f"{_BASE_MODULE}.RequestModel" for name in request_only},
         # Attribute names type checkers see: validation_alias + serialization_alias, not alias.
-        "aliases": dict(api.field_aliases) if api is not None else {},
+        "aliases": field_aliases(api.models_document) if api is not None else {},
         "use_serialization_alias": True,
         "use_default_kwarg": True,  # Field(default=None): checkers see the field as optional
         "use_subclass_enum": True,  # `class Status(str, Enum)`: members equal their values
@@ -68,6 +70,31 @@ def generate_model_modules(api: ApiSpec) -> GeneratedModels:
     """`generate_models`, and its source cut into the package's model modules (one parse for both)."""
     source, warnings, tree = _generate(api)
     return GeneratedModels(source, warnings, split_models(source, tree))
+
+
+# What `generate()` imports on its first call (most of its cost on a small spec): imported ahead,
+# in the models process, while the parent still loads and builds (pipeline.py). A name a later
+# release drops only makes the warm-up shorter.
+_IMPORTED_BY_GENERATE = (
+    "datamodel_code_generator.config",
+    "datamodel_code_generator.parser.openapi",
+    "datamodel_code_generator.parser.generation",
+    "datamodel_code_generator.model.pydantic_v2.base_model",
+    "datamodel_code_generator.model.pydantic_v2.root_model",
+    "datamodel_code_generator.model.enum",
+    "datamodel_code_generator.model._compiled_templates.registry",
+)
+
+
+def import_ahead() -> None:
+    """Import what datamodel-code-generator's first run would (only imports: no run, no state)."""
+    import importlib
+
+    for name in _IMPORTED_BY_GENERATE:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
 
 
 def generate_models(api: ApiSpec) -> tuple[str, tuple[str, ...]]:
@@ -199,3 +226,46 @@ def _strip_tool_header(source: str) -> str:
     while lines and lines[0].startswith("#"):
         lines.pop(0)
     return "".join(lines).lstrip("\n")
+
+
+def field_aliases(models_document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """datamodel-code-generator's `aliases`: wire name → [attribute name], which it writes as
+    `validation_alias=AliasChoices(wire, attribute)` (model_modules.py shortens it to `wire`) +
+    `serialization_alias=wire`, so that type checkers see the attribute name in the constructor
+    (`CartAuthTicketRequest(cart_id=...)`) and the wire name still validates and serialises. A
+    `Class.wire` key where two properties of one class would get the same attribute."""
+    aliases: dict[str, list[str]] = {}
+    stack: list[Any] = list(models_document.get("components", {}).get("schemas", {}).items())
+    while stack:
+        owner, schema = stack.pop()
+        if isinstance(schema, list):
+            stack.extend((owner, item) for item in schema)
+            continue
+        if not isinstance(schema, dict):
+            continue
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            allocator = NameAllocator()
+            for wire in properties:
+                name = allocator.allocate(field_name(str(wire)))
+                # The name is the wire name: nothing to alias, unless datamodel-code-generator
+                # renames it (`model_config` → `model_config_`): then the wire name must validate.
+                if name == wire and not _taken_by_pydantic(name):
+                    continue
+                if name == field_name(str(wire)):
+                    aliases.setdefault(str(wire), [name])
+                else:
+                    aliases[f"{owner}.{wire}"] = [name]
+        for key, value in schema.items():
+            if isinstance(value, (dict, list)) and key != "properties":
+                stack.append((owner, value))
+        if isinstance(properties, dict):
+            stack.extend((owner, value) for value in properties.values())
+    return aliases
+
+
+def _taken_by_pydantic(name: str) -> bool:
+    """A name a field cannot have on a pydantic model (an attribute of BaseModel, `model_*`)."""
+    import pydantic
+
+    return name.startswith("model_") or hasattr(pydantic.BaseModel, name)

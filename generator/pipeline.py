@@ -97,10 +97,10 @@ def build_package(
     """Build the package's files from scratch (no cache)."""
     limits = options.limits
     from .build import build_api
-    from .emit import Forked, can_fork, finish_files
+    from .emit import Forked, ForkedAhead, can_fork, finish_files
     from .load import load_spec, validate_loaded
     from .model_modules import split_models
-    from .models import GeneratedModels, generate_model_modules, generate_models
+    from .models import GeneratedModels, generate_model_modules, generate_models, import_ahead
     from .render import PackageRenderer, runtime_files
 
     validation: Forked | None = None
@@ -109,6 +109,12 @@ def build_package(
             validation = Forked(_validator_warnings, spec_path, limits)
     except OSError:
         validation = None  # load_spec reports the unreadable file
+    models_job: ForkedAhead | None = None
+    if options.previous is None and not options.drop_deprecated and can_fork():
+        # datamodel-code-generator in a second process, started now: it imports itself (most of
+        # its time on a small spec) while this one loads and builds, then models the IR while
+        # this one renders what the IR alone decides.
+        models_job = ForkedAhead(generate_model_modules, import_ahead)
     try:
         with progress.stage("load"):
             loaded = load_spec(spec_path, validate=False, limits=limits)
@@ -117,19 +123,13 @@ def build_package(
                 validator_warnings = validate_loaded(loaded, limits)
         with progress.stage("build"):
             api = build_api(loaded, package_name, options.http_library, options.pins)
-        if options.previous is None and not options.drop_deprecated and can_fork():
-            # datamodel-code-generator in a second process while this one renders what the IR
-            # alone decides: the two longest stages of a cold build side by side.
-            models_job = Forked(generate_model_modules, api)
-            try:
-                with progress.stage("render"):
-                    renderer = PackageRenderer(api, __version__, templates_digest())
-                    rendered = renderer.spec_files()
-                with progress.stage("models"):  # ran beside rendering; this is the wait for it
-                    models: GeneratedModels = models_job.result()
-            except BaseException:
-                models_job.wait()
-                raise
+        if models_job is not None:
+            models_job.send(api)
+            with progress.stage("render"):
+                renderer = PackageRenderer(api, __version__, templates_digest())
+                rendered = renderer.spec_files()
+            with progress.stage("models"):  # ran beside rendering; this is the wait for it
+                models: GeneratedModels = models_job.result()
             rendered.update(renderer.model_files(models))
             api = dataclasses.replace(api, warnings=(*api.warnings, *models.warnings))
         else:
@@ -146,14 +146,17 @@ def build_package(
                 renderer = PackageRenderer(api, __version__, templates_digest())
                 rendered = renderer.files(models)
     except Exception:
+        if models_job is not None:
+            models_job.wait()
         # A validator error comes first, as in a sequential run (KIBO_CODEGEN_JOBS=1), where the
         # build never sees an invalid document: nor does a bug of ours it would trip show here.
         if validation is not None:
             validation.result()
         raise
     except BaseException:
-        if validation is not None:
-            validation.wait()  # no zombie helper behind a crash or Ctrl-C
+        for helper in (models_job, validation):
+            if helper is not None:
+                helper.wait()  # no zombie helper behind a crash or Ctrl-C
         raise
     if validation is not None:
         with progress.stage("validate"):  # ran beside the stages above; this is the wait for it

@@ -366,8 +366,6 @@ class ApiSpec:
     secret_wire_names: tuple[str, ...]
     # The schema document handed to datamodel-code-generator (names made safe, inline schemas hoisted).
     models_document: dict[str, Any] = field(compare=False, repr=False)
-    # wire name (or `Class.wire`) → [attribute name], for datamodel-code-generator's `aliases`.
-    field_aliases: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
     # Models only requests use: their base rejects unknown fields.
     request_only_models: tuple[Identifier, ...] = ()
     warnings: tuple[str, ...] = ()

@@ -1,0 +1,86 @@
+"""The forked helper processes of a cold build (emit.Forked, emit.ForkedAhead): results and errors
+come back as if computed in the parent, and no child is left behind, whatever the parent does."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.emit import Forked, ForkedAhead, can_fork
+from generator.errors import Problem, SpecError
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
+
+
+def _sum(*numbers: int) -> int:
+    return sum(numbers)
+
+
+def _refuse(_: int) -> None:
+    raise SpecError([Problem("spec.yaml:1:1", "bad")])
+
+
+def _crash(_: int) -> None:
+    raise ValueError("a bug")
+
+
+def _prepare_slowly(marker: Path) -> None:
+    time.sleep(0.3)
+    marker.write_text(str(os.getpid()))
+
+
+def _child_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_forked_returns_what_the_child_computed() -> None:
+    assert Forked(_sum, 1, 2, 3).result() == 6
+
+
+def test_forked_ahead_prepares_while_the_parent_works_then_runs_on_what_it_is_sent(tmp_path: Path) -> None:
+    marker = tmp_path / "prepared"
+    job = ForkedAhead(_sum, lambda: _prepare_slowly(marker))
+    started = time.perf_counter()
+    job.send(*range(1000))  # a send never waits for the preparation
+    assert time.perf_counter() - started < 0.2
+    assert job.result() == sum(range(1000))
+    assert marker.read_text() != str(os.getpid())  # prepared in the child, not here
+
+
+def test_a_failing_preparation_only_loses_its_head_start() -> None:
+    def fail() -> None:
+        raise ImportError("no such module")
+
+    job = ForkedAhead(_sum, fail)
+    job.send(2, 3)
+    assert job.result() == 5
+
+
+def test_errors_come_back_as_in_the_parent() -> None:
+    refused = ForkedAhead(_refuse, lambda: None)
+    refused.send(1)
+    with pytest.raises(SpecError) as error:
+        refused.result()
+    assert [str(p) for p in error.value.problems] == ["error: spec.yaml:1:1: bad"]
+    crashed = ForkedAhead(_crash, lambda: None)
+    crashed.send(1)
+    with pytest.raises(RuntimeError, match="ValueError: a bug"):
+        crashed.result()
+
+
+def test_a_job_never_sent_ends_without_hanging() -> None:
+    """The build stopped before the models stage (a bad spec): the child sees the closed pipe."""
+    job = ForkedAhead(_sum, lambda: None)
+    pid = job._pid
+    job.wait()
+    assert not _child_alive(pid)
+    unsent = ForkedAhead(_sum, lambda: None)
+    with pytest.raises(RuntimeError, match="no arguments"):
+        unsent.result()
