@@ -9,6 +9,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -320,9 +321,17 @@ class ForkedAhead(Forked):
     def send(self, *args: Any) -> None:
         """Start `fn(*args)` in the child (once)."""
         assert self._args_write is not None, "sent twice"
-        with os.fdopen(self._args_write, "wb") as out:
+        with contextlib.suppress(BrokenPipeError), os.fdopen(self._args_write, "wb") as out:
             self._args_write = None
-            out.write(pickle.dumps(args))
+            out.write(pickle.dumps(args))  # a child that died is reported by result()
+
+    def wait(self) -> None:
+        """Reap the child; one never sent its arguments is stopped (it has nothing left to do
+        but its preparation, which an error line must not wait for)."""
+        if self._args_write is not None and not self._done:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+        super().wait()
 
     def result(self) -> Any:
         if self._args_write is not None:  # never sent: the child ends at the closed pipe

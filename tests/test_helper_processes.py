@@ -84,3 +84,11 @@ def test_a_job_never_sent_ends_without_hanging() -> None:
     unsent = ForkedAhead(_sum, lambda: None)
     with pytest.raises(RuntimeError, match="no arguments"):
         unsent.result()
+
+
+def test_an_error_line_does_not_wait_for_the_preparation() -> None:
+    job = ForkedAhead(_sum, lambda: time.sleep(30))
+    started = time.perf_counter()
+    job.wait()
+    assert time.perf_counter() - started < 5
+    assert not _child_alive(job._pid)
