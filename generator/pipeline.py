@@ -56,8 +56,17 @@ def http_library_of(name: str | None) -> HttpLibrary:
 
 
 def _validator_warnings(spec_path: Path, limits: Limits) -> tuple[str, ...]:
-    """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError."""
+    """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError.
+
+    Its result is read last (after the models and the formatting), so on a machine with fewer
+    cores than busy processes it yields to the two that are on the way there."""
+    import contextlib
+    import os
+
     from .load import load_spec
+
+    with contextlib.suppress(OSError):
+        os.nice(5)
 
     return load_spec(spec_path, limits=limits).warnings
 
