@@ -243,7 +243,7 @@ def _needs_deferred_annotations(members: list[ast.stmt]) -> bool:
                 bound_in_body.update(_bound_names(node))  # `x: T = v` binds x before it evaluates T
                 for annotation in _annotations(node):
                     named = {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)}
-                    if named & (bound_in_body | not_yet_defined) or _holds_reference_string(annotation):
+                    if named & bound_in_body or named & not_yet_defined or _holds_reference_string(annotation):
                         return True
         not_yet_defined.difference_update(_defined_names(statement))
     return False
