@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -155,18 +156,26 @@ def _loaded_names(node: ast.stmt) -> set[str]:
             pending.append(sub.annotation)
         elif isinstance(sub, ast.ClassDef):
             pending += sub.bases
-    while pending:
-        part = pending.pop()
-        if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name) and part.value.id == "Literal":
-            continue  # its strings are values, never references
+    for part in _outside_literals(pending):
         if isinstance(part, ast.Constant) and isinstance(part.value, str):
             try:
                 reference = ast.parse(part.value, mode="eval")
             except SyntaxError:
                 continue
             names.update(n.id for n in ast.walk(reference) if isinstance(n, ast.Name))
-        pending.extend(ast.iter_child_nodes(part))
     return names
+
+
+def _outside_literals(roots: list[ast.AST]) -> Iterator[ast.AST]:
+    """Every node below `roots` but those inside `Literal[...]`, whose strings are values, never
+    references."""
+    pending = list(roots)
+    while pending:
+        part = pending.pop()
+        if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name) and part.value.id == "Literal":
+            continue
+        yield part
+        pending.extend(ast.iter_child_nodes(part))
 
 
 def _plain_validation_aliases(node: ast.stmt, lines: list[str], loaded: set[str]) -> str:
@@ -263,15 +272,7 @@ def _bound_names(node: ast.stmt) -> set[str]:
 
 def _holds_reference_string(annotation: ast.expr) -> bool:
     """Whether `annotation` holds a string outside `Literal[...]`."""
-    pending: list[ast.AST] = [annotation]
-    while pending:
-        part = pending.pop()
-        if isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name) and part.value.id == "Literal":
-            continue
-        if isinstance(part, ast.Constant) and isinstance(part.value, str):
-            return True
-        pending.extend(ast.iter_child_nodes(part))
-    return False
+    return any(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in _outside_literals([annotation]))
 
 
 def _import_text(node: ast.Import | ast.ImportFrom, used: set[str], deferred: bool) -> str:
