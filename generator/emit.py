@@ -279,6 +279,13 @@ class Forked:
         with contextlib.suppress(Exception):
             self.result()
 
+    def cancel(self) -> None:
+        """Stop the child (its work is not wanted) and reap it."""
+        if not self._done:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+        Forked.wait(self)
+
     def result(self) -> Any:
         if not self._done:
             with os.fdopen(self._read_end, "rb") as source:
@@ -328,10 +335,10 @@ class ForkedAhead(Forked):
     def wait(self) -> None:
         """Reap the child; one never sent its arguments is stopped (it has nothing left to do
         but its preparation, which an error line must not wait for)."""
-        if self._args_write is not None and not self._done:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-        super().wait()
+        if self._args_write is not None:
+            self.cancel()
+        else:
+            super().wait()
 
     def result(self) -> Any:
         if self._args_write is not None:  # never sent: the child ends at the closed pipe

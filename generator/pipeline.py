@@ -28,6 +28,7 @@ from .progress import QUIET, Progress
 from .spec import HttpLibrary
 
 if TYPE_CHECKING:
+    from .emit import Forked, ForkedAhead
     from .spec import ApiSpec
     from .surface import Surface
 
@@ -97,33 +98,59 @@ class BuildOptions:
 DEFAULT_OPTIONS = BuildOptions()
 
 
+@dataclass
+class _Helpers:
+    """The processes a cold build runs beside this one (none where `emit.can_fork` says no)."""
+
+    validation: Forked | None = None
+    models: ForkedAhead | None = None
+
+    @classmethod
+    def start(cls, spec_path: Path, options: BuildOptions) -> _Helpers:
+        from .emit import Forked, ForkedAhead, can_fork
+        from .models import generate_model_modules, import_ahead
+
+        helpers = cls()
+        if not can_fork():
+            return helpers
+        try:
+            if Path(spec_path).stat().st_size >= PARALLEL_VALIDATION_MIN_BYTES:
+                helpers.validation = Forked(_validator_warnings, spec_path, options.limits)
+        except OSError:
+            pass  # load_spec reports the unreadable file
+        if options.previous is None and not options.drop_deprecated:
+            # datamodel-code-generator in a process of its own, started now: it imports itself
+            # (most of its time on a small spec) while this one loads and builds, then models the
+            # IR while this one renders what the IR alone decides.
+            helpers.models = ForkedAhead(generate_model_modules, import_ahead)
+        return helpers
+
+    def cancel(self) -> None:
+        """Stop both, their work unread (a cache hit, a crash, Ctrl-C)."""
+        for helper in (self.models, self.validation):
+            if helper is not None:
+                helper.cancel()
+
+
 def build_package(
     spec_path: Path,
     package_name: str | None = None,
     options: BuildOptions = DEFAULT_OPTIONS,
     progress: Progress = QUIET,
+    helpers: _Helpers | None = None,
 ) -> Built:
-    """Build the package's files from scratch (no cache)."""
+    """Build the package's files from scratch (no cache); `helpers`, the processes started for
+    it (`build_cached` starts them before it knows whether the cache has the build)."""
     limits = options.limits
     from .build import build_api
-    from .emit import Forked, ForkedAhead, can_fork, finish_files
+    from .emit import finish_files
     from .load import load_spec, validate_loaded
     from .model_modules import split_models
-    from .models import GeneratedModels, generate_model_modules, generate_models, import_ahead
+    from .models import GeneratedModels, generate_model_modules, generate_models
     from .render import PackageRenderer, runtime_files
 
-    validation: Forked | None = None
-    try:
-        if Path(spec_path).stat().st_size >= PARALLEL_VALIDATION_MIN_BYTES and can_fork():
-            validation = Forked(_validator_warnings, spec_path, limits)
-    except OSError:
-        validation = None  # load_spec reports the unreadable file
-    models_job: ForkedAhead | None = None
-    if options.previous is None and not options.drop_deprecated and can_fork():
-        # datamodel-code-generator in a second process, started now: it imports itself (most of
-        # its time on a small spec) while this one loads and builds, then models the IR while
-        # this one renders what the IR alone decides.
-        models_job = ForkedAhead(generate_model_modules, import_ahead)
+    helpers = helpers if helpers is not None else _Helpers.start(spec_path, options)
+    validation, models_job = helpers.validation, helpers.models
     try:
         with progress.stage("load"):
             loaded = load_spec(spec_path, validate=False, limits=limits)
@@ -163,9 +190,7 @@ def build_package(
             validation.result()
         raise
     except BaseException:
-        for helper in (models_job, validation):
-            if helper is not None:
-                helper.wait()  # no zombie helper behind a crash or Ctrl-C
+        helpers.cancel()  # no zombie helper behind a crash or Ctrl-C
         raise
     if validation is not None:
         with progress.stage("validate"):  # ran beside the stages above; this is the wait for it
@@ -228,7 +253,15 @@ def build_cached(
     package with exactly its surface (an unchanged regeneration, `check`)."""
     from .surface import SURFACE_FILE, parse_surface_module
 
-    base = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
+    # The helper processes start first: the fingerprint costs about 0.1 s (the tools' versions,
+    # the generator's source), which a cold build would otherwise wait for; a hit stops them.
+    helpers = _Helpers.start(spec_path, options) if _cache.cache_dir() is not None else None
+    try:
+        base = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
+    except BaseException:
+        if helpers is not None:
+            helpers.cancel()
+        raise
 
     def key(previous: Surface | None) -> str:
         text = json.dumps(previous, sort_keys=True, ensure_ascii=True)
@@ -245,8 +278,10 @@ def build_cached(
                 fresh = _cache.load(key(None))
                 hit = fresh if fresh is not None and surface_of(fresh) == options.previous else None
         if hit is not None:
+            if helpers is not None:
+                helpers.cancel()
             return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
-    built = build_package(spec_path, package_name, options, progress)
+    built = build_package(spec_path, package_name, options, progress, helpers)
     if base is not None:
         _cache.store(key(options.previous), built)
         written = surface_of(built)

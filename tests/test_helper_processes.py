@@ -92,3 +92,15 @@ def test_an_error_line_does_not_wait_for_the_preparation() -> None:
     job.wait()
     assert time.perf_counter() - started < 5
     assert not _child_alive(job._pid)
+
+
+def test_a_cancelled_helper_is_stopped_and_reaped() -> None:
+    """A cache hit or a crash: neither kind of helper keeps running."""
+    slow = Forked(time.sleep, 30)
+    ahead = ForkedAhead(_sum, lambda: time.sleep(30))
+    ahead.send(1, 2)
+    started = time.perf_counter()
+    slow.cancel()
+    ahead.cancel()
+    assert time.perf_counter() - started < 5
+    assert not _child_alive(slow._pid) and not _child_alive(ahead._pid)
