@@ -253,16 +253,6 @@ def build_cached(
     package with exactly its surface (an unchanged regeneration, `check`)."""
     from .surface import SURFACE_FILE, parse_surface_module
 
-    # The helper processes start first: the fingerprint costs about 0.1 s (the tools' versions,
-    # the generator's source), which a cold build would otherwise wait for; a hit stops them.
-    helpers = _Helpers.start(spec_path, options) if _cache.cache_dir() is not None else None
-    try:
-        base = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
-    except BaseException:
-        if helpers is not None:
-            helpers.cancel()
-        raise
-
     def key(previous: Surface | None) -> str:
         text = json.dumps(previous, sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(f"{base}\0{text}".encode()).hexdigest()
@@ -271,16 +261,26 @@ def build_cached(
         data = entry.files.get(SURFACE_FILE)
         return None if data is None else parse_surface_module(data.decode("utf-8"))
 
-    if base is not None:
-        with progress.stage("cache"):
-            hit = _cache.load(key(options.previous))
-            if hit is None and options.previous is not None:
-                fresh = _cache.load(key(None))
-                hit = fresh if fresh is not None and surface_of(fresh) == options.previous else None
-        if hit is not None:
-            if helpers is not None:
-                helpers.cancel()
-            return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
+    # The helper processes start first: the fingerprint costs about 0.1 s (the tools' versions,
+    # the generator's source), which a cold build would otherwise wait for; a hit stops them.
+    helpers = _Helpers.start(spec_path, options) if _cache.cache_dir() is not None else None
+    hit: _cache.Entry | None = None
+    try:
+        base = _cache.fingerprint(spec_path, package_name, __version__, options.limits, options.cache_text())
+        if base is not None:
+            with progress.stage("cache"):
+                hit = _cache.load(key(options.previous))
+                if hit is None and options.previous is not None:
+                    fresh = _cache.load(key(None))
+                    hit = fresh if fresh is not None and surface_of(fresh) == options.previous else None
+    except BaseException:
+        if helpers is not None:
+            helpers.cancel()
+        raise
+    if hit is not None:
+        if helpers is not None:
+            helpers.cancel()
+        return Built(**{f.name: getattr(hit, f.name) for f in fields(_cache.Entry)})
     built = build_package(spec_path, package_name, options, progress, helpers)
     if base is not None:
         _cache.store(key(options.previous), built)
