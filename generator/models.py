@@ -114,10 +114,11 @@ def _generate(api: ApiSpec) -> tuple[str, tuple[str, ...], ast.Module]:
     if not schemas:
         return _EMPTY_MODELS, (), ast.parse(_EMPTY_MODELS)
     warnings: list[str] = []
+    options = _options(api)  # once: the bisection of _degrade runs datamodel-code-generator many times
     try:
-        source = _run(api.models_document, api)
+        source = _run(api.models_document, options)
     except Exception as exc:
-        source, warnings = _degrade(api, dict(schemas), exc)
+        source, warnings = _degrade(api, dict(schemas), exc, options)
     source = _strip_tool_header(source)
     tree = ast.parse(source)
     missing = set(api.model_names) - _class_names(tree)
@@ -143,7 +144,7 @@ def _with_union_modes(node: Any, mode: Any) -> Any:
     }
 
 
-def _run(document: dict[str, Any], api: ApiSpec) -> str:
+def _run(document: dict[str, Any], options: dict[str, Any]) -> str:
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import UnionMode
 
@@ -152,7 +153,7 @@ def _run(document: dict[str, Any], api: ApiSpec) -> str:
     with warnings_module.catch_warnings():
         # Its UserWarnings (e.g. an unknown `format`: the plain type is used) are not errors.
         warnings_module.simplefilter("ignore")
-        source = generate(document, **_options(api))
+        source = generate(document, **options)
     if not isinstance(source, str):
         raise TypeError("datamodel-code-generator returned no text")
     # The one line written differently: the base classes' import, made relative (see _BASE_MODULE).
@@ -160,7 +161,9 @@ def _run(document: dict[str, Any], api: ApiSpec) -> str:
     return sorted_imports(source)
 
 
-def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[str, list[str]]:
+def _degrade(
+    api: ApiSpec, schemas: dict[str, Any], first: Exception, options: dict[str, Any]
+) -> tuple[str, list[str]]:
     def attempt(stubbed: set[str]) -> str | None:
         document = {
             **api.models_document,
@@ -169,7 +172,7 @@ def _degrade(api: ApiSpec, schemas: dict[str, Any], first: Exception) -> tuple[s
             },
         }
         try:
-            return _run(document, api)
+            return _run(document, options)
         except Exception:
             return None
 

@@ -527,11 +527,11 @@ def test_a_schema_the_model_tool_cannot_build_degrades_to_any(monkeypatch: pytes
 
     real_run = models_stage._run
 
-    def fussy(document: dict[str, object], api: object) -> str:
+    def fussy(document: dict[str, object], options: object) -> str:
         schemas = document["components"]["schemas"]  # type: ignore[index]
         if schemas.get("Other"):  # the tool "crashes" on this one schema unless it is stubbed
             raise ValueError("unsupported construct in Other")
-        return real_run(document, api)
+        return real_run(document, options)
 
     monkeypatch.setattr(models_stage, "_run", fussy)
     built = build_package(EXOTIC, "exotic_degraded")
