@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
+from . import __version__, prestart
 from .errors import SpecError
 from .limits import DEFAULT_MAX_SPEC_BYTES, Limits
 from .safe import escape_controls
@@ -112,6 +112,14 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    prestart.start(args.command, getattr(args, "output", None))
+    try:
+        return _exit_code(args)
+    finally:
+        prestart.stop_untaken()  # a run that stopped before its build (a bad spec) stops its helper
+
+
+def _exit_code(args: argparse.Namespace) -> int:
     try:
         code = _run(args)
         sys.stdout.flush()  # a closed pipe is seen here, not in Python's exit handler

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import ast
-import contextlib
 import itertools
 import os
-import pickle
 import re
 import shutil
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .forks import Forked, can_fork
 from .model_modules import is_model_module, source_lines
 from .safe import escape_controls
 
@@ -228,128 +225,6 @@ def finish_files(
     for relative, text in sorted((verbatim or {}).items()):
         out[relative] = (HEADER_PY.format(**fields) + text).encode("utf-8")
     return dict(sorted(out.items()))
-
-
-# -- a second process for CPU-bound stages (black, the OpenAPI validator) ------------------
-
-
-def can_fork() -> bool:
-    """True where a forked helper process is safe and useful: POSIX, 2+ cores, no other threads."""
-    if os.environ.get("KIBO_CODEGEN_JOBS", "").strip() == "1":
-        return False
-    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
-
-
-class Forked:
-    """`fn(*args)` computed in a forked child; `result()` returns it or raises what it raised.
-
-    A SpecError keeps its problems; any other exception comes back as a RuntimeError with its
-    text (the child's traceback is not kept). The child never runs the parent's exit handlers.
-    """
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._start(lambda: fn(*args))
-
-    def _start(self, compute: Callable[[], Any]) -> None:
-        read_end, write_end = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:  # the child
-            os.close(read_end)
-            status = 0
-            try:
-                try:
-                    payload = pickle.dumps(("ok", compute()))
-                except SpecError as exc:
-                    payload = pickle.dumps(("spec", exc.problems))
-                except BaseException as exc:
-                    payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(payload)
-            except BaseException:
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        self._read_end = read_end
-        self._done = False
-        self._value: Any = None
-
-    def wait(self) -> None:
-        """Reap the child, ignoring what it computed or raised."""
-        with contextlib.suppress(Exception):
-            self.result()
-
-    def cancel(self) -> None:
-        """Stop the child (its work is not wanted) and reap it."""
-        if not self._done:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-        Forked.wait(self)
-
-    def result(self) -> Any:
-        if not self._done:
-            with os.fdopen(self._read_end, "rb") as source:
-                data = source.read()
-            os.waitpid(self._pid, 0)
-            self._done = True
-            self._value = pickle.loads(data) if data else ("error", "helper process died")
-        kind, value = self._value
-        if kind == "ok":
-            return value
-        if kind == "spec":
-            raise SpecError(list(value))
-        raise RuntimeError(f"helper process failed: {value}")
-
-
-class ForkedAhead(Forked):
-    """`fn(*args)` in a child forked before `args` exist: the child runs `prepare()` (imports,
-    say) while the parent computes them, then `fn` once `send(*args)` has passed them (pickled)."""
-
-    def __init__(self, fn: Callable[..., Any], prepare: Callable[[], object]) -> None:
-        args_read, args_write = os.pipe()
-
-        def compute() -> Any:
-            os.close(args_write)
-            received: list[bytes] = []
-            # Read while preparing, so that the parent's send never waits for the preparation.
-            reader = threading.Thread(target=lambda: received.append(_read_all(args_read)), daemon=True)
-            reader.start()
-            with contextlib.suppress(Exception):
-                prepare()
-            reader.join()
-            if not received[0]:
-                raise RuntimeError("no arguments: the build stopped before this stage")
-            return fn(*pickle.loads(received[0]))
-
-        self._start(compute)
-        os.close(args_read)
-        self._args_write: int | None = args_write
-
-    def send(self, *args: Any) -> None:
-        """Start `fn(*args)` in the child (once)."""
-        assert self._args_write is not None, "sent twice"
-        with contextlib.suppress(BrokenPipeError), os.fdopen(self._args_write, "wb") as out:
-            self._args_write = None
-            out.write(pickle.dumps(args))  # a child that died is reported by result()
-
-    def wait(self) -> None:
-        """Reap the child; one never sent its arguments is stopped (it has nothing left to do
-        but its preparation, which an error line must not wait for)."""
-        if self._args_write is not None:
-            self.cancel()
-        else:
-            super().wait()
-
-    def result(self) -> Any:
-        if self._args_write is not None:  # never sent: the child ends at the closed pipe
-            os.close(self._args_write)
-            self._args_write = None
-        return super().result()
-
-
-def _read_all(descriptor: int) -> bytes:
-    with os.fdopen(descriptor, "rb") as source:
-        return source.read()
 
 
 def read_tree(directory: Path) -> dict[str, bytes]:

@@ -28,7 +28,7 @@ from .progress import QUIET, Progress
 from .spec import HttpLibrary
 
 if TYPE_CHECKING:
-    from .emit import Forked, ForkedAhead
+    from .forks import Forked, ForkedAhead
     from .spec import ApiSpec
     from .surface import Surface
 
@@ -59,15 +59,16 @@ def http_library_of(name: str | None) -> HttpLibrary:
 def _validator_warnings(spec_path: Path, limits: Limits) -> tuple[str, ...]:
     """In a helper process: the full load, with the OpenAPI validator; its warnings or SpecError.
 
-    Its result is read last (after the models and the formatting), so on a machine with fewer
-    cores than busy processes it yields to the two that are on the way there."""
+    Its result is read last (after the models and the formatting), so it runs at the lowest
+    priority: on two cores it yields to the parent and the models process, which are on the way
+    there, and takes the core the parent leaves idle while it waits for the models."""
     import contextlib
     import os
 
     from .load import load_spec
 
     with contextlib.suppress(OSError):
-        os.nice(5)
+        os.nice(19)
 
     return load_spec(spec_path, limits=limits).warnings
 
@@ -100,29 +101,34 @@ DEFAULT_OPTIONS = BuildOptions()
 
 @dataclass
 class _Helpers:
-    """The processes a cold build runs beside this one (none where `emit.can_fork` says no)."""
+    """The processes a cold build runs beside this one (none where `forks.can_fork` says no)."""
 
     validation: Forked | None = None
     models: ForkedAhead | None = None
 
     @classmethod
     def start(cls, spec_path: Path, options: BuildOptions) -> _Helpers:
-        from .emit import Forked, ForkedAhead, can_fork
-        from .models import generate_model_modules, import_ahead
+        from . import forks, prestart
 
         helpers = cls()
-        if not can_fork():
+        started = prestart.take()  # the models process the CLI forked as it started, if it did
+        with_models = options.previous is None and not options.drop_deprecated
+        if not forks.can_fork() or not with_models:
+            if started is not None:
+                started.cancel()
+            started = None
+        if not forks.can_fork():
             return helpers
         try:
             if Path(spec_path).stat().st_size >= PARALLEL_VALIDATION_MIN_BYTES:
-                helpers.validation = Forked(_validator_warnings, spec_path, options.limits)
+                helpers.validation = forks.Forked(_validator_warnings, spec_path, options.limits)
         except OSError:
             pass  # load_spec reports the unreadable file
-        if options.previous is None and not options.drop_deprecated:
-            # datamodel-code-generator in a process of its own, started now: it imports itself
-            # (most of its time on a small spec) while this one loads and builds, then models the
-            # IR while this one renders what the IR alone decides.
-            helpers.models = ForkedAhead(generate_model_modules, import_ahead)
+        if with_models:
+            # datamodel-code-generator in a process of its own, started now if the CLI did not:
+            # it imports itself (most of its time on a small spec) while this one loads and
+            # builds, then models the IR while this one renders what the IR alone decides.
+            helpers.models = started or prestart.fork_models()
         return helpers
 
     def cancel(self) -> None:

@@ -1,4 +1,4 @@
-"""The forked helper processes of a cold build (emit.Forked, emit.ForkedAhead): results and errors
+"""The forked helper processes of a cold build (forks.Forked, forks.ForkedAhead): results and errors
 come back as if computed in the parent, and no child is left behind, whatever the parent does."""
 
 from __future__ import annotations
@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.emit import Forked, ForkedAhead, can_fork
+import generator.forks
+from generator import prestart
+from generator.__main__ import main
 from generator.errors import Problem, SpecError
+from generator.forks import Forked, ForkedAhead, can_fork
+
+MINI_SPEC = Path(__file__).parent / "fixtures" / "mini.yaml"
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
 
@@ -104,3 +109,61 @@ def test_a_cancelled_helper_is_stopped_and_reaped() -> None:
     ahead.cancel()
     assert time.perf_counter() - started < 5
     assert not _child_alive(slow._pid) and not _child_alive(ahead._pid)
+
+
+def test_a_helper_forked_first_is_not_held_up_by_one_forked_after_it() -> None:
+    """Its arguments end where the parent closes its end of the pipe: a later child (the validator,
+    forked after the models process the CLI started) holds no copy that would delay that end."""
+    first = ForkedAhead(_sum, lambda: None)
+    later = Forked(time.sleep, 30)
+    try:
+        started = time.perf_counter()
+        first.send(4, 5)
+        assert first.result() == 9
+        assert time.perf_counter() - started < 5
+    finally:
+        later.cancel()
+
+
+def _recording_forks(monkeypatch: pytest.MonkeyPatch) -> list[ForkedAhead]:
+    forked: list[ForkedAhead] = []
+    real = prestart.fork_models
+
+    def fork_models() -> ForkedAhead:
+        forked.append(real())
+        return forked[-1]
+
+    monkeypatch.setattr(prestart, "fork_models", fork_models)
+    # pytest-xdist's worker runs threads, so can_fork() says no there; these tests fork anyway, as
+    # the ones above do, to see which process the build uses.
+    monkeypatch.setattr(generator.forks, "can_fork", lambda: True)
+    monkeypatch.setenv("KIBO_CODEGEN_CACHE", "0")
+    return forked
+
+
+def test_generate_into_a_new_directory_models_in_the_process_forked_at_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked = _recording_forks(monkeypatch)
+    taken: list[ForkedAhead | None] = []
+    real_take = prestart.take
+    monkeypatch.setattr(prestart, "take", lambda: taken.append(real_take()) or taken[-1])
+    assert main(["generate", str(MINI_SPEC), "-o", str(tmp_path / "new"), "-q"]) == 0
+    assert len(forked) == 1 and taken[0] is forked[0]  # forked once, by the CLI; taken by the build
+    assert not _child_alive(forked[0]._pid)
+    assert (tmp_path / "new" / "mini_shop" / "models" / "__init__.py").is_file()
+
+
+def test_generate_over_a_package_forks_in_the_build_and_an_early_exit_leaves_no_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked = _recording_forks(monkeypatch)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("not ours")
+    prestart.start("generate", tmp_path / "busy")  # not empty: nothing is forked here
+    prestart.start("check", tmp_path / "absent")
+    assert forked == [] and prestart.take() is None
+    # Forked as the CLI starts, then the spec is missing: the child is stopped, not left behind.
+    assert main(["generate", str(tmp_path / "missing.yaml"), "-o", str(tmp_path / "new"), "-q"]) == 2
+    assert len(forked) == 1 and prestart.take() is None
+    assert not _child_alive(forked[0]._pid)

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import generator.emit
+import generator.forks
 from generator.emit import write_atomically
 from generator.errors import SpecError
 from generator.pipeline import build_package
@@ -233,8 +234,8 @@ def fast_black(tmp_path_factory: pytest.TempPathFactory) -> Any:
     patch = pytest.MonkeyPatch()
     real = generator.emit.format_python
     patch.setattr(generator.emit, "format_python", functools.lru_cache(maxsize=256)(real))
-    if hasattr(generator.emit, "can_fork"):
-        patch.setattr(generator.emit, "can_fork", lambda: False)  # one process: the cache is shared
+    for module in (generator.emit, generator.forks):  # one process: the cache is shared
+        patch.setattr(module, "can_fork", lambda: False)
     patch.setenv("KIBO_CODEGEN_CACHE", "0")
     yield tmp_path_factory.mktemp("hostile")
     patch.undo()
