@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -35,3 +37,19 @@ def test_bench_quick_mode_prints_the_table() -> None:
     ):
         assert label in out, out
     assert "failed:" not in out.split("1. cold generate, ours", 1)[1].split("|")[2], out
+
+
+def test_first_call_floor_prints_its_table() -> None:
+    """`bench/first_call_floor.py` (issue 11.5's floor) runs end to end on commerce."""
+    if not (ROOT.parent / "shared" / "specs" / "kibo" / "openapi_commerce.json").is_file():
+        pytest.skip("../shared/specs/kibo/openapi_commerce.json is missing (../shared is not beside the project)")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "first_call_floor.py"), "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for label in ("| pydantic.main |", "the same classes in one module, no aliases", "**pydantic's floor"):
+        assert label in result.stdout, result.stdout
