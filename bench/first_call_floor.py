@@ -26,16 +26,15 @@ import builtins
 import inspect
 import json
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-COMMERCE = ROOT.parent / "shared" / "specs" / "kibo" / "openapi_commerce.json"
+from run import ROOT, SPECS, compiled_env, generate_argv, median
+
+COMMERCE = SPECS["commerce"]
 PACKAGE = "bench_commerce"
 ORDER_MODULE = f"{PACKAGE}.models.commerce_runtime_order"
 ORDER_CLASSES = 109
@@ -89,9 +88,13 @@ def one_module_source(package_dir: Path) -> str:
 
 def measure(package_dir: Path, module: str, runs: int) -> list[float]:
     argv = [sys.executable, "-c", CHILD.format(package=PACKAGE), str(package_dir), module]
-    subprocess.run(argv, check=True, capture_output=True)  # writes the .pyc files
-    samples = [json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout) for _ in range(runs)]
-    return [statistics.median(column) for column in zip(*samples, strict=True)]
+    env = compiled_env()
+    subprocess.run(argv, check=True, capture_output=True, env=env)  # writes the .pyc files
+    samples = [
+        json.loads(subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout)
+        for _ in range(runs)
+    ]
+    return [median(list(column)) for column in zip(*samples, strict=True)]
 
 
 def main() -> int:
@@ -103,8 +106,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as work:
         package_dir = Path(work)
-        generate = [sys.executable, "-m", "generator", "generate", str(COMMERCE), "-o", work, "--package-name", PACKAGE]
-        subprocess.run(generate, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(generate_argv(COMMERCE, package_dir, PACKAGE), cwd=ROOT, check=True, capture_output=True)
         (package_dir / "order_closure_without_aliases.py").write_text(one_module_source(package_dir))
         main_ms, package_ms, base_ms, closure_ms, _ = measure(package_dir, ORDER_MODULE, args.runs)
         *_, floor_ms, collect_ms = measure(package_dir, "order_closure_without_aliases", args.runs)

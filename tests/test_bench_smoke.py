@@ -10,9 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
-from tests.conftest import ROOT
+from tests.conftest import ROOT, requires_kibo_specs
 
 
 def test_bench_quick_mode_prints_the_table() -> None:
@@ -39,10 +37,9 @@ def test_bench_quick_mode_prints_the_table() -> None:
     assert "failed:" not in out.split("1. cold generate, ours", 1)[1].split("|")[2], out
 
 
+@requires_kibo_specs
 def test_first_call_floor_prints_its_table() -> None:
     """`bench/first_call_floor.py` (issue 11.5's floor) runs end to end on commerce."""
-    if not (ROOT.parent / "shared" / "specs" / "kibo" / "openapi_commerce.json").is_file():
-        pytest.skip("../shared/specs/kibo/openapi_commerce.json is missing (../shared is not beside the project)")
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "first_call_floor.py"), "--runs", "1"],
         cwd=ROOT,
